@@ -1,0 +1,45 @@
+//! `ort-compact`: the ort-compact-build pipeline from the command line.
+//!
+//! One file per subcommand; each exposes `Args` (clap) and `run(args) -> Result<()>`.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod provision;
+mod toolchain;
+
+/// Build a minimal ONNX Runtime 1.21.0 WebAssembly runtime for your models.
+#[derive(Parser)]
+#[command(name = "ort-compact", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check the toolchain and assemble the pinned, verified ONNX Runtime sources in the cache.
+    Provision(provision::Args),
+    /// Locate emcc, cmake, ninja, protoc and node and check their versions.
+    Toolchain(toolchain::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Provision(args) => provision::run(args),
+        Command::Toolchain(args) => toolchain::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! `ort-compact provision`: check the toolchain and assemble the pinned sources.
+
+use ort_compact_build::progress::{Progress, ProgressMode};
+use ort_compact_build::source::{Pins, Provisioner};
+use ort_compact_build::{env::Env, toolchain::Toolchain, Result};
+use std::path::PathBuf;
+
+/// Arguments of `ort-compact provision`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Cache root (default: $ORT_COMPACT_CACHE_DIR, else ~/.cache/ort-compact-build).
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Never download: every archive must already be in <cache>/downloads.
+    #[arg(long)]
+    offline: bool,
+    /// Use this pin file instead of the bundled vendor/pins.toml.
+    #[arg(long)]
+    pins: Option<PathBuf>,
+    /// Only assemble sources; skip the toolchain check.
+    #[arg(long)]
+    skip_toolchain: bool,
+}
+
+/// Run the provisioning and print what was found.
+pub fn run(args: Args) -> Result<()> {
+    let env = Env::new();
+    if !args.skip_toolchain {
+        let tools = Toolchain::detect(&env)?;
+        print!("{}", tools.summary());
+    }
+    let mut p = Provisioner::from_env(&env);
+    if let Some(dir) = args.cache_dir {
+        p = Provisioner::new(dir);
+    }
+    if args.offline {
+        p.offline(true);
+    }
+    if let Some(path) = args.pins {
+        p.pins(Pins::load(&path)?);
+    }
+    p.progress(Progress::new(ProgressMode::Stderr));
+    let tree = p.provision()?;
+    println!("sources {} {}", tree.key(), tree.root().display());
+    println!("onnxruntime {}", tree.ort_dir().display());
+    for (name, dir) in tree.fetchcontent_dirs() {
+        println!("  {name:14} {}", dir.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! # ort-compact-build
+//!
+//! Build an ONNX Runtime 1.21.0 WebAssembly runtime that contains exactly the operator kernels
+//! your models need — from a `build.rs` or from the `ort-compact` command line.
+//!
+//! | stage | module | job |
+//! |---|---|---|
+//! | source | [`source`] | pinned, sha256-verified ONNX Runtime 1.21.0 + third-party sources |
+//! | toolchain | [`toolchain`] | find and check emcc, cmake, ninja, protoc, node |
+//!
+//! Shared pieces: [`env`] (overrides, `rerun-if-env-changed`), [`cache`] (cache root, locks),
+//! [`progress`] (stage messages).
+//!
+//! All fallible functions return [`Result`] with the crate's single [`Error`] type, whose
+//! messages name the file, node or tool concerned and say what to do about it.
+#![warn(missing_docs)]
+
+pub mod cache;
+pub mod env;
+pub mod error;
+pub mod progress;
+pub mod source;
+pub mod toolchain;
+pub(crate) mod util;
+
+pub use error::{Error, Result};
+
+/// The ONNX Runtime version this crate builds.
+pub const ORT_VERSION: &str = "1.21.0";
