@@ -5,6 +5,8 @@
 //!
 //! | stage | module | job |
 //! |---|---|---|
+//! | model | [`model`] | read `.onnx` (protobuf) and `.ort` (flatbuffer) models |
+//! | ops | [`ops`] | the operators (and optionally types) the models need; ORT's config format |
 //! | source | [`source`] | pinned, sha256-verified ONNX Runtime 1.21.0 + third-party sources |
 //! | toolchain | [`toolchain`] | find and check emcc, cmake, ninja, protoc, node |
 //!
@@ -18,6 +20,8 @@
 pub mod cache;
 pub mod env;
 pub mod error;
+pub mod model;
+pub mod ops;
 pub mod progress;
 pub mod source;
 pub mod toolchain;

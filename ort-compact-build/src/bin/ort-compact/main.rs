@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod ops;
 mod provision;
 mod toolchain;
 
@@ -18,6 +19,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Print the operators (and with --types, argument types) the models need, in ORT's
+    /// required_operators.config format.
+    Ops(ops::Args),
     /// Check the toolchain and assemble the pinned, verified ONNX Runtime sources in the cache.
     Provision(provision::Args),
     /// Locate emcc, cmake, ninja, protoc and node and check their versions.
@@ -27,6 +31,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Ops(args) => ops::run(args),
         Command::Provision(args) => provision::run(args),
         Command::Toolchain(args) => toolchain::run(args),
     };

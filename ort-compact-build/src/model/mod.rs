@@ -1,0 +1,22 @@
+//! Model readers: ONNX protobuf and ORT-format flatbuffer.
+//!
+//! - [`onnx`]: `prost` message types of `onnx.proto` (ONNX 1.17); [`OnnxModel`] loads a file.
+//! - [`ort`]: verified, zero-copy accessors over `.ort` files; [`OrtModel`] loads a file.
+//! - [`ort_schema`]: the `.ort` schema layout (vtable slots, enum values), shared with writers.
+//! - [`ModelFile`]: either format, detected from the content.
+//! - [`external`]: ONNX tensors with external data.
+//! - [`ElementType`]: tensor element types with ONNX codes and ORT's C++ type names.
+
+mod element_type;
+pub mod external;
+mod file;
+pub mod onnx;
+mod onnx_reader;
+pub mod ort;
+mod ort_diagnose;
+pub mod ort_schema;
+
+pub use element_type::ElementType;
+pub use file::{read_model_file, ModelFile, ModelFormat};
+pub use onnx_reader::{node_display_name, OnnxModel};
+pub use ort::OrtModel;

@@ -1,0 +1,15 @@
+//! Required operators of a set of models, and ORT's operator config format.
+//!
+//! - [`extract`]: operators (and optionally argument types) of `.onnx` and `.ort` models,
+//!   including all subgraphs.
+//! - [`config`]: [`OpConfig`] — ORT's `required_operators[_and_types].config` text format
+//!   (parse + write).
+//! - [`type_rules`]: which argument types matter per operator (type reduction), and the
+//!   registration filter the kernel-reduction stage applies.
+
+pub mod config;
+pub mod extract;
+pub mod type_rules;
+
+pub use config::{OpConfig, TypeUsage};
+pub use extract::{normalize_domain, required_ops, required_ops_of_files, Collector};
