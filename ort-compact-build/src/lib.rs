@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | model | [`model`] | read `.onnx` (protobuf) and `.ort` (flatbuffer) models |
 //! | ops | [`ops`] | the operators (and optionally types) the models need; ORT's config format |
+//! | ort_format | [`ort_format`] | convert `.onnx` to ORT format natively (no Python) |
 //! | source | [`source`] | pinned, sha256-verified ONNX Runtime 1.21.0 + third-party sources |
 //! | toolchain | [`toolchain`] | find and check emcc, cmake, ninja, protoc, node |
 //!
@@ -22,6 +23,7 @@ pub mod env;
 pub mod error;
 pub mod model;
 pub mod ops;
+pub mod ort_format;
 pub mod progress;
 pub mod source;
 pub mod toolchain;

@@ -76,3 +76,36 @@ fn errors_go_to_stderr_with_exit_1() {
     let out = ops(&[]);
     assert!(!out.status.success(), "no model given must fail");
 }
+
+#[test]
+fn onnx_through_the_native_converter_matches_onnxruntime() {
+    // Models ORT's optimizers leave unchanged: `ops --convert` on the .onnx gives exactly the
+    // config ORT's tool writes for its .ort (since-versions and types included).
+    for id in [
+        "sklearn/iris_logreg",
+        "sklearn/iris_random_forest",
+        "sklearn/iris_scaler_logreg",
+        "ort-datasets/logreg_iris",
+        "ort-datasets/sigmoid",
+    ] {
+        let m = oracle_model(id);
+        for (flag, expected) in [("--convert", m.config()), ("--types", m.types_config())] {
+            let onnx = m.onnx();
+            let mut args = vec!["--convert".as_ref(), onnx.as_os_str()];
+            if flag == "--types" {
+                args.insert(0, "--types".as_ref());
+            }
+            let out = ops(&args);
+            assert!(
+                out.status.success(),
+                "{id}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                strip_comments(&String::from_utf8(out.stdout).unwrap()),
+                strip_comments(&std::fs::read_to_string(expected).unwrap()),
+                "{id} {flag}"
+            );
+        }
+    }
+}

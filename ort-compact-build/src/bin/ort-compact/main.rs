@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod convert;
 mod ops;
 mod provision;
 mod toolchain;
@@ -19,6 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Convert an .onnx model to an ORT-format (.ort) model loadable by ONNX Runtime 1.21.0.
+    Convert(convert::Args),
     /// Print the operators (and with --types, argument types) the models need, in ORT's
     /// required_operators.config format.
     Ops(ops::Args),
@@ -31,6 +34,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Convert(args) => convert::run(args),
         Command::Ops(args) => ops::run(args),
         Command::Provision(args) => provision::run(args),
         Command::Toolchain(args) => toolchain::run(args),

@@ -1,9 +1,9 @@
 //! `ort-compact ops`: print the operators (optionally with types) that models need, in ONNX
 //! Runtime's `required_operators.config` format.
 
-use ort_compact_build::model::ModelFile;
+use ort_compact_build::model::{ModelFile, OrtModel};
 use ort_compact_build::ops::Collector;
-use ort_compact_build::{Error, Result};
+use ort_compact_build::{ort_format, Error, Result};
 use std::path::PathBuf;
 
 /// Arguments of `ort-compact ops`.
@@ -12,6 +12,10 @@ pub struct Args {
     /// Include per-operator type information (`required_operators_and_types.config`).
     #[arg(long)]
     types: bool,
+    /// Analyse `.onnx` inputs through the native `.ort` converter: opsets become each node's
+    /// since-version and types are inferred, as for `.ort` inputs.
+    #[arg(long)]
+    convert: bool,
     /// Write the config to this file instead of stdout.
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -24,7 +28,14 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let mut collector = Collector::new(args.types);
     for path in &args.models {
-        collector.add_model(&ModelFile::load(path)?)?;
+        let model = ModelFile::load(path)?;
+        match model {
+            ModelFile::Onnx(_) if args.convert => {
+                let bytes = ort_format::convert(path)?;
+                collector.add_ort(&OrtModel::from_bytes(bytes, path)?)?;
+            }
+            model => collector.add_model(&model)?,
+        }
     }
     let config = collector.finish();
     let mut sorted: Vec<&PathBuf> = args.models.iter().collect();

@@ -1,0 +1,25 @@
+//! `ort-compact convert`: turn an `.onnx` model into an ORT-format (`.ort`) model natively.
+
+use ort_compact_build::{ort_format, Result};
+use std::path::PathBuf;
+
+/// Arguments of `ort-compact convert`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The `.onnx` model to convert.
+    model: PathBuf,
+    /// Where to write the `.ort` model (default: the model path with extension `.ort`).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+/// Convert the model and report where it went.
+pub fn run(args: Args) -> Result<()> {
+    let output = args
+        .output
+        .unwrap_or_else(|| args.model.with_extension("ort"));
+    ort_format::convert_file(&args.model, &output)?;
+    let size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
+    println!("wrote {} ({size} bytes)", output.display());
+    Ok(())
+}
