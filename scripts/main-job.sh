@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# README's main-job command. Until the compact build lands it installs the toolchain
-# (idempotent), provisions the pinned sources and reports what it found.
+# README's main-job command: installs the toolchain (idempotent), then builds a compact ONNX Runtime
+# WebAssembly runtime for the bundled default model and prints its size against stock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-toolchain.sh --no-test-deps
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo run --release --quiet --bin ort-compact -- provision
+model="${1:-models/mlp-classifier.onnx}"
+out="${2:-target/ort-compact/default}"
+cargo run --release --quiet --bin ort-compact -- build "$model" --out "$out"

@@ -3,11 +3,12 @@
 //! Build an ONNX Runtime 1.21.0 WebAssembly runtime that contains exactly the operator kernels
 //! your models need — from a `build.rs` or from the `ort-compact` command line.
 //!
+//! The modules read as the pipeline:
+//!
 //! | stage | module | job |
 //! |---|---|---|
 //! | model | [`model`] | read `.onnx` (protobuf) and `.ort` (flatbuffer) models |
 //! | ops | [`ops`] | the operators (and optionally types) the models need; ORT's config format |
-//! | ort_format | [`ort_format`] | convert `.onnx` to ORT format natively (no Python) |
 //! | source | [`source`] | pinned, sha256-verified ONNX Runtime 1.21.0 + third-party sources |
 //! | toolchain | [`toolchain`] | find and check emcc, cmake, ninja, protoc, node |
 //!
@@ -18,17 +19,24 @@
 //! messages name the file, node or tool concerned and say what to do about it.
 #![warn(missing_docs)]
 
+pub mod build;
+mod builder;
 pub mod cache;
 pub mod env;
 pub mod error;
 pub mod model;
 pub mod ops;
 pub mod ort_format;
+pub mod outputs;
 pub mod progress;
+pub mod reduce;
+pub mod signature;
 pub mod source;
 pub mod toolchain;
 pub(crate) mod util;
+pub mod verify;
 
+pub use builder::{Artifacts, Builder, ModelArtifact};
 pub use error::{Error, Result};
 
 /// The ONNX Runtime version this crate builds.

@@ -41,7 +41,6 @@ use crate::error::{Error, Result};
 use crate::model::onnx::ModelProto;
 use prost::Message;
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 /// ORT format version written (`InferenceSession.ort_version`); ONNX Runtime 1.21.0 reads it.
@@ -173,16 +172,5 @@ pub fn convert_model(model: &ModelProto, path: &Path, size_hint: u64) -> Result<
 /// written when conversion fails.
 pub fn convert_file(input: &Path, output: &Path) -> Result<()> {
     let bytes = convert(input)?;
-    let dir = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
-        .map_err(|e| Error::io("creating a temporary file in", &dir, e))?;
-    tmp.write_all(&bytes)
-        .and_then(|_| tmp.flush())
-        .map_err(|e| Error::io("writing", tmp.path().to_path_buf(), e))?;
-    tmp.persist(output)
-        .map_err(|e| Error::io("renaming into", output, e.error))?;
-    Ok(())
+    crate::util::write_atomic(output, &bytes)
 }

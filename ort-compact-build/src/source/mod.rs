@@ -154,7 +154,9 @@ impl Provisioner {
                 self.assemble(&pins, &sources, &final_dir)?;
             }
         }
-        Ok(tree(&pins, final_dir, key))
+        // Build directories record source paths: always hand out the real path.
+        let root = std::fs::canonicalize(&final_dir).map_err(|e| Error::io("resolving", &final_dir, e))?;
+        Ok(tree(&pins, root, key))
     }
 
     fn key(&self, pins: &Pins) -> Result<String> {

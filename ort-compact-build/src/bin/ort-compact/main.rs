@@ -5,10 +5,12 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod build;
 mod convert;
 mod ops;
 mod provision;
 mod toolchain;
+mod verify;
 
 /// Build a minimal ONNX Runtime 1.21.0 WebAssembly runtime for your models.
 #[derive(Parser)]
@@ -20,6 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Build a compact runtime for MODEL(s): ort-wasm.wasm/.mjs, .ort models, config, manifest.
+    Build(build::Args),
     /// Convert an .onnx model to an ORT-format (.ort) model loadable by ONNX Runtime 1.21.0.
     Convert(convert::Args),
     /// Print the operators (and with --types, argument types) the models need, in ORT's
@@ -29,15 +33,19 @@ enum Command {
     Provision(provision::Args),
     /// Locate emcc, cmake, ninja, protoc and node and check their versions.
     Toolchain(toolchain::Args),
+    /// Run every model of an output directory once in its runtime (under node).
+    Verify(verify::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Build(args) => build::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Ops(args) => ops::run(args),
         Command::Provision(args) => provision::run(args),
         Command::Toolchain(args) => toolchain::run(args),
+        Command::Verify(args) => verify::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

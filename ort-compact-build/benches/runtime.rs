@@ -1,0 +1,261 @@
+//! Runtime benchmark: for each corpus model set, the compact runtime's size (raw / gzip / brotli)
+//! against stock onnxruntime-web 1.21.0's `ort-wasm-simd-threaded.wasm`; build times (new op set
+//! with a warm build dir, cache hit; cold with `BENCH_COLD=1`); session creation and run time in
+//! node (onnxruntime-web 1.21.0, 1 thread) for compact and stock, measured side by side.
+//!
+//! `cargo bench -p ort-compact-build --bench runtime` writes target/bench-reports/runtime.md.
+//! Needs what the tests need (scripts/test.sh installs it).
+
+use ort_compact_build::outputs::FileInfo;
+use ort_compact_build::progress::ProgressMode;
+use ort_compact_build::{Artifacts, Builder};
+use serde_json::{json, Value};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn python(code: &str) -> String {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(code)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn tensor(ty: &str, dims: &[i64], data: Vec<Value>) -> Value {
+    json!({"type": ty, "dims": dims, "data": data})
+}
+
+fn floats(n: usize, f: impl Fn(usize) -> f64) -> Vec<Value> {
+    (0..n).map(|i| json!(f(i) as f32 as f64)).collect()
+}
+
+struct Case {
+    name: &'static str,
+    models: Vec<PathBuf>,
+    inputs: Value,
+}
+
+fn cases(tmp: &Path) -> Vec<Case> {
+    let silero = python(
+        "import importlib.util as u, os; print(os.path.join(os.path.dirname(u.find_spec('silero_vad').origin), 'data', 'silero_vad.onnx'))",
+    );
+    let skl = Command::new("python3")
+        .arg(workspace().join("scripts/oracle/sklearn_models.py"))
+        .arg(tmp.join("sklearn"))
+        .output()
+        .unwrap();
+    let skl: Vec<(String, PathBuf)> = serde_json::from_slice(&skl.stdout).unwrap();
+    let tone = floats(512, |i| {
+        0.5 * (2.0 * std::f64::consts::PI * 440.0 * i as f64 / 16000.0).sin()
+    });
+    vec![
+        Case {
+            name: "mlp-classifier (bundled default)",
+            models: vec![workspace().join("models/mlp-classifier.onnx")],
+            inputs: json!({"features": tensor("float32", &[1, 16], floats(16, |i| (i as f64 - 8.0) / 8.0))}),
+        },
+        Case {
+            name: "silero_vad (silero-vad 5.1.2)",
+            models: vec![PathBuf::from(silero)],
+            inputs: json!({
+                "input": tensor("float32", &[1, 512], tone),
+                "state": tensor("float32", &[2, 1, 128], floats(256, |_| 0.0)),
+                "sr": tensor("int64", &[], vec![json!(16000)]),
+            }),
+        },
+        Case {
+            name: "scikit-learn iris: scaler+logreg, SVC",
+            models: skl.into_iter().map(|(_, p)| p).collect(),
+            inputs: json!({"input": tensor("float32", &[1, 4], floats(4, |i| [5.1, 3.5, 1.4, 0.2][i]))}),
+        },
+    ]
+}
+
+fn build(models: &[PathBuf], out: &Path, cache: Option<&Path>) -> (Artifacts, f64) {
+    let mut b = Builder::new(&models[0]);
+    for m in &models[1..] {
+        b.model(m);
+    }
+    b.out_dir(out)
+        .cargo_metadata(false)
+        .progress(ProgressMode::Silent);
+    if let Some(c) = cache {
+        b.cache_dir(c);
+    }
+    let t = Instant::now();
+    let a = b.try_build().expect("build");
+    (a, t.elapsed().as_secs_f64())
+}
+
+/// A cache root whose `shared` entries link to the real cache; the rest starts empty.
+fn partial_cache(tmp: &Path, name: &str, shared: &[&str]) -> PathBuf {
+    let real = ort_compact_build::cache::root(&ort_compact_build::env::Env::new());
+    let root = tmp.join(name);
+    std::fs::create_dir_all(&root).unwrap();
+    for s in shared {
+        std::fs::create_dir_all(real.join(s)).unwrap();
+        std::os::unix::fs::symlink(real.join(s), root.join(s)).unwrap();
+    }
+    root
+}
+
+fn node_bench(runtime: &Path, model: &Path, inputs: &Value, tmp: &Path) -> Value {
+    let inputs_path = tmp.join("bench-inputs.json");
+    std::fs::write(&inputs_path, inputs.to_string()).unwrap();
+    let out = Command::new("node")
+        .current_dir(workspace().join("tests/js"))
+        .arg("bench-node.mjs")
+        .arg(runtime)
+        .arg(model)
+        .arg(&inputs_path)
+        .arg("50")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .unwrap_or("unknown")
+        .trim()
+        .to_string();
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "{cpu}, {cores} cores, {}",
+        mem.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")
+    )
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stock_dir = workspace().join("tests/js/node_modules/onnxruntime-web/dist");
+    let stock_wasm = stock_dir.join("ort-wasm-simd-threaded.wasm");
+    let stock = FileInfo::measure(
+        "stock",
+        &std::fs::read(&stock_wasm).expect("run scripts/install-js-test-deps.sh"),
+    );
+    let mut r = String::new();
+    let _ = writeln!(r, "# Compact runtime benchmark\n");
+    let _ = writeln!(
+        r,
+        "Machine: {}. Date: {}.",
+        machine(),
+        python("import datetime; print(datetime.date.today())")
+    );
+    let _ = writeln!(
+        r,
+        "Method: `cargo bench -p ort-compact-build --bench runtime`. Sizes from the output manifest \
+         (gzip -9, brotli q11). Build times: wall clock of `Builder::try_build` (new op set: empty \
+         artifact store, warm shared build dir; cache hit: second call). Node: onnxruntime-web \
+         1.21.0, numThreads 1, median of 50 runs after one warm-up run; stock and compact measured \
+         one after the other in this process.\n"
+    );
+    let _ = writeln!(
+        r,
+        "Stock `ort-wasm-simd-threaded.wasm`: {} B raw, {} gzip, {} brotli.\n",
+        stock.raw, stock.gzip, stock.brotli
+    );
+    let _ = writeln!(r, "| model | wasm raw | gzip | brotli | × smaller raw | × smaller brotli | .mjs raw | new op set build | cache hit | create ms (stock) | run ms (stock) |");
+    let _ = writeln!(r, "|---|---|---|---|---|---|---|---|---|---|---|");
+    for (i, case) in cases(tmp.path()).into_iter().enumerate() {
+        eprintln!("== {}", case.name);
+        // Warm the real cache (may build), then measure a miss with warm build dirs and a hit.
+        let (_, _) = build(&case.models, &tmp.path().join(format!("warm{i}")), None);
+        let fresh = partial_cache(
+            tmp.path(),
+            &format!("fresh{i}"),
+            &["downloads", "sources", "work"],
+        );
+        let (a, t_new) = build(
+            &case.models,
+            &tmp.path().join(format!("new{i}")),
+            Some(&fresh),
+        );
+        let (_, t_hit) = build(
+            &case.models,
+            &tmp.path().join(format!("hit{i}")),
+            Some(&fresh),
+        );
+        let wasm = a
+            .files()
+            .iter()
+            .find(|f| f.name == "ort-wasm.wasm")
+            .unwrap()
+            .clone();
+        let mjs = a
+            .files()
+            .iter()
+            .find(|f| f.name == "ort-wasm.mjs")
+            .unwrap()
+            .clone();
+        let model = &a.models()[0].ort;
+        let ours = node_bench(a.dir(), model, &case.inputs, tmp.path());
+        let theirs = node_bench(&stock_dir, model, &case.inputs, tmp.path());
+        let _ = writeln!(
+            r,
+            "| {} | {} | {} | {} | {:.1} | {:.1} | {} | {:.1} s | {:.2} s | {} ({}) | {} ({}) |",
+            case.name,
+            wasm.raw,
+            wasm.gzip,
+            wasm.brotli,
+            stock.raw as f64 / wasm.raw as f64,
+            stock.brotli as f64 / wasm.brotli as f64,
+            mjs.raw,
+            t_new,
+            t_hit,
+            ours["create_session_ms"],
+            theirs["create_session_ms"],
+            ours["median_run_ms"],
+            theirs["median_run_ms"],
+        );
+    }
+    if std::env::var_os("BENCH_COLD").is_some() {
+        eprintln!("== cold build (fresh build dir)");
+        let cold = partial_cache(tmp.path(), "cold", &["downloads", "sources"]);
+        let (_, t) = build(
+            &[workspace().join("models/mlp-classifier.onnx")],
+            &tmp.path().join("cold-out"),
+            Some(&cold),
+        );
+        let _ = writeln!(r, "\nCold build (fresh build dir, sources already provisioned), default model: {:.1} min.", t / 60.0);
+    } else {
+        let _ = writeln!(
+            r,
+            "\nCold build: not measured in this run (set BENCH_COLD=1; about 15 min)."
+        );
+    }
+    let dir = workspace().join("target/bench-reports");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("runtime.md"), &r).unwrap();
+    print!("{r}");
+}

@@ -1,0 +1,86 @@
+//! `ort-compact build MODEL... --out DIR`: the whole pipeline.
+
+use ort_compact_build::build::Flavor;
+use ort_compact_build::outputs::size_report;
+use ort_compact_build::progress::ProgressMode;
+use ort_compact_build::{Builder, Result};
+use std::path::PathBuf;
+
+/// Arguments of `ort-compact build`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Models (.onnx or .ort); the runtime covers all of their operators.
+    #[arg(required = true)]
+    models: Vec<PathBuf>,
+    /// Output directory (created if missing).
+    #[arg(short, long)]
+    out: PathBuf,
+    /// Also reduce the element types each kernel is compiled for.
+    #[arg(long)]
+    types: bool,
+    /// Build without WebAssembly SIMD.
+    #[arg(long)]
+    no_simd: bool,
+    /// Build with WebAssembly threads.
+    #[arg(long)]
+    threads: bool,
+    /// Build the static library for Rust mode instead of ort-wasm.wasm/.mjs.
+    #[arg(long)]
+    static_lib: bool,
+    /// Skip running each model once in the built runtime.
+    #[arg(long)]
+    no_verify: bool,
+    /// Cache root (default: $ORT_COMPACT_CACHE_DIR, else ~/.cache/ort-compact-build).
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Never download sources.
+    #[arg(long)]
+    offline: bool,
+    /// No progress messages.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// Build and print the size report.
+pub fn run(args: Args) -> Result<()> {
+    let mut models = args.models.into_iter();
+    let first = models.next().expect("clap requires one model");
+    let mut b = Builder::new(first);
+    for m in models {
+        b.model(m);
+    }
+    b.out_dir(&args.out)
+        .type_reduction(args.types)
+        .simd(!args.no_simd)
+        .threads(args.threads)
+        .verify(!args.no_verify)
+        .cargo_metadata(false)
+        .progress(if args.quiet {
+            ProgressMode::Silent
+        } else {
+            ProgressMode::Stderr
+        })
+        .flavor(if args.static_lib {
+            Flavor::StaticLib
+        } else {
+            Flavor::JsModule
+        });
+    if let Some(dir) = args.cache_dir {
+        b.cache_dir(dir);
+    }
+    if args.offline {
+        b.offline(true);
+    }
+    let artifacts = b.try_build()?;
+    print!("{}", size_report(artifacts.files()));
+    println!(
+        "{} ({})",
+        artifacts.dir().display(),
+        if artifacts.cache_hit() {
+            "runtime from cache"
+        } else {
+            "runtime built"
+        }
+    );
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! The cmake command line for a minimal, operator-reduced ORT WebAssembly build.
+
+use super::{Flavor, RuntimeOptions};
+use crate::source::SourceTree;
+use crate::toolchain::Toolchain;
+use std::ffi::OsString;
+use std::path::Path;
+
+/// Linker flag every `-flto` link needs with emcc 6 + wasm-ld 21: otherwise a bitcode archive
+/// member defining this symbol is not extracted and the link fails.
+pub const LTO_LINK_FIX: &str = "-Wl,-u,__cxa_increment_exception_refcount";
+
+/// Compiler flag that keeps abseil's use of Emscripten's deprecated version macros a warning.
+const NO_ERROR_DEPRECATED: &str = "-Wno-error=deprecated-pragma";
+
+fn on(b: bool) -> &'static str {
+    if b {
+        "ON"
+    } else {
+        "OFF"
+    }
+}
+
+/// `-D` definitions (name, value) for the configure step, in a fixed order.
+pub fn definitions(
+    tools: &Toolchain,
+    sources: &SourceTree,
+    opts: &RuntimeOptions,
+) -> Vec<(String, String)> {
+    let emscripten_cmake = tools
+        .emscripten_root()
+        .join("cmake/Modules/Platform/Emscripten.cmake");
+    let mut d: Vec<(String, String)> = vec![
+        ("CMAKE_BUILD_TYPE".into(), "MinSizeRel".into()),
+        ("CMAKE_TOOLCHAIN_FILE".into(), path(&emscripten_cmake)),
+        ("CMAKE_MAKE_PROGRAM".into(), path(&tools.ninja.path)),
+        (
+            "ONNX_CUSTOM_PROTOC_EXECUTABLE".into(),
+            path(&tools.protoc.path),
+        ),
+        ("onnxruntime_BUILD_UNIT_TESTS".into(), "OFF".into()),
+        ("onnxruntime_BUILD_SHARED_LIB".into(), "OFF".into()),
+        ("onnxruntime_MINIMAL_BUILD".into(), "ON".into()),
+        ("onnxruntime_REDUCED_OPS_BUILD".into(), "ON".into()),
+        ("onnxruntime_DISABLE_RTTI".into(), "ON".into()),
+        ("onnxruntime_DISABLE_EXCEPTIONS".into(), "OFF".into()),
+        (
+            "onnxruntime_DISABLE_CONTRIB_OPS".into(),
+            on(!opts.contrib_ops).into(),
+        ),
+        ("onnxruntime_DISABLE_ML_OPS".into(), on(!opts.ml_ops).into()),
+        (
+            "onnxruntime_ENABLE_WEBASSEMBLY_SIMD".into(),
+            on(opts.simd).into(),
+        ),
+        (
+            "onnxruntime_ENABLE_WEBASSEMBLY_THREADS".into(),
+            on(opts.threads).into(),
+        ),
+        (
+            "onnxruntime_ENABLE_WEBASSEMBLY_EXCEPTION_CATCHING".into(),
+            "OFF".into(),
+        ),
+        (
+            "onnxruntime_ENABLE_WEBASSEMBLY_API_EXCEPTION_CATCHING".into(),
+            "OFF".into(),
+        ),
+        (
+            "onnxruntime_ENABLE_WEBASSEMBLY_EXCEPTION_THROWING".into(),
+            "ON".into(),
+        ),
+        (
+            "onnxruntime_BUILD_WEBASSEMBLY_STATIC_LIB".into(),
+            on(opts.flavor == Flavor::StaticLib).into(),
+        ),
+        ("onnxruntime_ENABLE_CPUINFO".into(), "OFF".into()),
+        ("onnxruntime_USE_XNNPACK".into(), "OFF".into()),
+        (
+            "onnxruntime_EMSCRIPTEN_SETTINGS".into(),
+            "MALLOC=dlmalloc;STACK_SIZE=5242880".into(),
+        ),
+        ("FETCHCONTENT_FULLY_DISCONNECTED".into(), "ON".into()),
+        ("FETCHCONTENT_TRY_FIND_PACKAGE_MODE".into(), "NEVER".into()),
+        ("CMAKE_C_FLAGS".into(), NO_ERROR_DEPRECATED.into()),
+        ("CMAKE_CXX_FLAGS".into(), NO_ERROR_DEPRECATED.into()),
+        ("CMAKE_EXE_LINKER_FLAGS".into(), LTO_LINK_FIX.into()),
+    ];
+    for (name, dir) in sources.fetchcontent_dirs() {
+        if name == "safeint" {
+            d.push(("safeint_SOURCE_DIR".into(), path(dir)));
+        } else {
+            d.push((
+                format!("FETCHCONTENT_SOURCE_DIR_{}", name.to_ascii_uppercase()),
+                path(dir),
+            ));
+        }
+    }
+    d
+}
+
+/// The full configure command line (after `cmake`).
+pub fn configure_args(
+    tools: &Toolchain,
+    sources: &SourceTree,
+    opts: &RuntimeOptions,
+    build_dir: &Path,
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "-S".into(),
+        sources.ort_dir().join("cmake").into(),
+        "-B".into(),
+        build_dir.into(),
+        "-G".into(),
+        "Ninja".into(),
+        // Command-line only (not cached): must be given on every configure, or -Werror returns.
+        "--compile-no-warning-as-error".into(),
+    ];
+    for (k, v) in definitions(tools, sources, opts) {
+        args.push(format!("-D{k}={v}").into());
+    }
+    args
+}
+
+fn path(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}

@@ -1,0 +1,629 @@
+//! [`Builder`]: the whole pipeline behind one call, for `build.rs` and the CLI.
+
+use crate::build::{BuildDir, Flavor, RuntimeOptions};
+use crate::cache::{self, DirLock};
+use crate::env::{self, Env};
+use crate::error::{Error, Result};
+use crate::model::{ModelFile, OrtModel};
+use crate::ops::{Collector, OpConfig};
+use crate::outputs::{self, FileInfo, Manifest, ModelEntry};
+use crate::progress::{Progress, ProgressMode};
+use crate::signature::{self, Signature};
+use crate::source::Provisioner;
+use crate::toolchain::Toolchain;
+use crate::util::sha256_bytes;
+use std::path::{Path, PathBuf};
+
+/// Bump when the artifact layout or build recipe changes (part of the runtime cache key).
+const RECIPE_VERSION: &str = "1";
+
+/// Builds a compact ONNX Runtime 1.21.0 WebAssembly runtime for one or more models.
+///
+/// ```no_run
+/// // build.rs
+/// let artifacts = ort_compact_build::Builder::new("model.onnx").build();
+/// // artifacts.print_cargo_metadata() was already called: ORT_COMPACT_DIR etc. are set.
+/// println!("runtime: {}", artifacts.dir().display());
+/// ```
+///
+/// Environment overrides (each read also as `<TARGET>_NAME`, and announced with
+/// `cargo:rerun-if-env-changed` in a build script): `ORT_COMPACT_CACHE_DIR`,
+/// `ORT_COMPACT_ORT_SOURCE_DIR`, `ORT_COMPACT_OFFLINE`, `ORT_COMPACT_EMCC`, `EMSDK`,
+/// `ORT_COMPACT_CMAKE`, `ORT_COMPACT_NODE`, `ORT_COMPACT_NO_VERIFY`, `DOCS_RS`.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    models: Vec<PathBuf>,
+    out_dir: Option<PathBuf>,
+    cache_dir: Option<PathBuf>,
+    type_reduction: bool,
+    simd: bool,
+    threads: bool,
+    flavor: Option<Flavor>,
+    verify: bool,
+    offline: Option<bool>,
+    progress: Option<ProgressMode>,
+    cargo_metadata: Option<bool>,
+}
+
+/// One model in the results.
+#[derive(Debug, Clone)]
+pub struct ModelArtifact {
+    /// Stem used for the file names (`<name>.ort`) and environment variables.
+    pub name: String,
+    /// The `.ort` file in the output directory.
+    pub ort: PathBuf,
+    /// Inputs and outputs.
+    pub signature: Signature,
+}
+
+/// What a build produced, in its output directory.
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    dir: PathBuf,
+    wasm: Option<PathBuf>,
+    mjs: Option<PathBuf>,
+    static_lib: Option<PathBuf>,
+    models: Vec<ModelArtifact>,
+    config: PathBuf,
+    manifest: PathBuf,
+    files: Vec<FileInfo>,
+    cache_hit: bool,
+}
+
+impl Artifacts {
+    /// The output directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    /// `ort-wasm.wasm` (JS mode).
+    pub fn wasm(&self) -> Option<&Path> {
+        self.wasm.as_deref()
+    }
+    /// `ort-wasm.mjs` (JS mode).
+    pub fn mjs(&self) -> Option<&Path> {
+        self.mjs.as_deref()
+    }
+    /// `libonnxruntime_webassembly.a` (Rust mode).
+    pub fn static_lib(&self) -> Option<&Path> {
+        self.static_lib.as_deref()
+    }
+    /// The models, in the order given.
+    pub fn models(&self) -> &[ModelArtifact] {
+        &self.models
+    }
+    /// `required_operators.config`.
+    pub fn config(&self) -> &Path {
+        &self.config
+    }
+    /// `manifest.json`.
+    pub fn manifest(&self) -> &Path {
+        &self.manifest
+    }
+    /// Sizes and hashes of the output files.
+    pub fn files(&self) -> &[FileInfo] {
+        &self.files
+    }
+    /// True when the runtime came from the cache without building.
+    pub fn cache_hit(&self) -> bool {
+        self.cache_hit
+    }
+
+    /// Print `cargo:rustc-env=…` for every path (and link flags for the static library):
+    /// `ORT_COMPACT_DIR`, `ORT_COMPACT_WASM`, `ORT_COMPACT_MJS`, `ORT_COMPACT_MANIFEST`,
+    /// `ORT_COMPACT_MODEL_<NAME>` (upper-case stem) for each `.ort`.
+    pub fn print_cargo_metadata(&self) {
+        println!("cargo:rustc-env=ORT_COMPACT_DIR={}", self.dir.display());
+        println!(
+            "cargo:rustc-env=ORT_COMPACT_MANIFEST={}",
+            self.manifest.display()
+        );
+        if let Some(w) = &self.wasm {
+            println!("cargo:rustc-env=ORT_COMPACT_WASM={}", w.display());
+        }
+        if let Some(m) = &self.mjs {
+            println!("cargo:rustc-env=ORT_COMPACT_MJS={}", m.display());
+        }
+        if self.static_lib.is_some() {
+            println!("cargo:rustc-link-search=native={}", self.dir.display());
+            println!("cargo:rustc-link-lib=static=onnxruntime_webassembly");
+            println!("cargo:rustc-link-arg=-Wl,-u,__cxa_increment_exception_refcount");
+            // What a program linking ONNX Runtime needs from Emscripten: a heap that grows and
+            // the stack size ONNX Runtime's own wasm builds use.
+            println!("cargo:rustc-link-arg=-sALLOW_MEMORY_GROWTH=1");
+            println!("cargo:rustc-link-arg=-sSTACK_SIZE=5242880");
+        }
+        for m in &self.models {
+            println!(
+                "cargo:rustc-env=ORT_COMPACT_MODEL_{}={}",
+                m.name.to_ascii_uppercase(),
+                m.ort.display()
+            );
+        }
+    }
+}
+
+/// A model read and converted, ready for analysis and output.
+struct Prepared {
+    name: String,
+    source: PathBuf,
+    ort: OrtModel,
+    signature: Signature,
+}
+
+impl Builder {
+    /// A builder for one model (`.onnx` or `.ort`); add more with [`Builder::model`].
+    pub fn new(model: impl Into<PathBuf>) -> Self {
+        Builder {
+            models: vec![model.into()],
+            out_dir: None,
+            cache_dir: None,
+            type_reduction: false,
+            simd: true,
+            threads: false,
+            flavor: None,
+            verify: true,
+            offline: None,
+            progress: None,
+            cargo_metadata: None,
+        }
+    }
+
+    /// Add a model; the runtime covers the union of all models' operators.
+    pub fn model(&mut self, model: impl Into<PathBuf>) -> &mut Self {
+        self.models.push(model.into());
+        self
+    }
+
+    /// Output directory (default in a build script: `$OUT_DIR/ort-compact`).
+    pub fn out_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Cache root (default: `ORT_COMPACT_CACHE_DIR`, else `~/.cache/ort-compact-build`).
+    pub fn cache_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Also reduce the element types kernels are compiled for (default off).
+    pub fn type_reduction(&mut self, on: bool) -> &mut Self {
+        self.type_reduction = on;
+        self
+    }
+
+    /// WebAssembly SIMD (default on).
+    pub fn simd(&mut self, on: bool) -> &mut Self {
+        self.simd = on;
+        self
+    }
+
+    /// WebAssembly threads (default off).
+    pub fn threads(&mut self, on: bool) -> &mut Self {
+        self.threads = on;
+        self
+    }
+
+    /// Output kind (default: the static library when cargo's target is
+    /// `wasm32-unknown-emscripten`, else the JS module).
+    pub fn flavor(&mut self, flavor: Flavor) -> &mut Self {
+        self.flavor = Some(flavor);
+        self
+    }
+
+    /// Run each model once in the built runtime under node before returning (default on;
+    /// `ORT_COMPACT_NO_VERIFY=1` also turns it off).
+    pub fn verify(&mut self, on: bool) -> &mut Self {
+        self.verify = on;
+        self
+    }
+
+    /// Forbid downloads (default: `ORT_COMPACT_OFFLINE`).
+    pub fn offline(&mut self, on: bool) -> &mut Self {
+        self.offline = Some(on);
+        self
+    }
+
+    /// Where progress goes (default: `cargo:warning` lines in a build script, else stderr).
+    pub fn progress(&mut self, mode: ProgressMode) -> &mut Self {
+        self.progress = Some(mode);
+        self
+    }
+
+    /// Print cargo metadata (default: when running inside a build script).
+    pub fn cargo_metadata(&mut self, on: bool) -> &mut Self {
+        self.cargo_metadata = Some(on);
+        self
+    }
+
+    /// Run the pipeline; on error print it and panic (the build-script convention of cc-rs).
+    pub fn build(&mut self) -> Artifacts {
+        match self.try_build() {
+            Ok(a) => a,
+            Err(e) => {
+                let mut msg = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(s) = source {
+                    msg.push_str(&format!("\n  caused by: {s}"));
+                    source = s.source();
+                }
+                panic!("\n\nort-compact-build failed:\n{msg}\n\n");
+            }
+        }
+    }
+
+    /// Run the pipeline: models → ops → ORT format → reduce → build → verify → outputs.
+    pub fn try_build(&mut self) -> Result<Artifacts> {
+        let in_build_script = std::env::var_os("OUT_DIR").is_some()
+            && std::env::var_os("CARGO_MANIFEST_DIR").is_some()
+            && std::env::var_os("TARGET").is_some();
+        let cargo = self.cargo_metadata.unwrap_or(in_build_script);
+        let target = std::env::var("TARGET").ok();
+        let env = if cargo {
+            Env::for_build_script(target.clone())
+        } else {
+            Env::new()
+        };
+        let mode = self.progress.unwrap_or(if cargo {
+            ProgressMode::Cargo
+        } else {
+            ProgressMode::Stderr
+        });
+        let progress = Progress::new(mode);
+        let out_dir = self.resolve_out_dir()?;
+        if self.models.is_empty() {
+            return Err(Error::Config("no model given".into()));
+        }
+        if cargo {
+            for m in &self.models {
+                println!("cargo:rerun-if-changed={}", m.display());
+            }
+        }
+
+        progress.say(format!("reading {} model(s)", self.models.len()));
+        let prepared = self.prepare_models()?;
+        let config = self.op_config(&prepared)?;
+        let flavor = self.flavor.unwrap_or(match target.as_deref() {
+            Some("wasm32-unknown-emscripten") => Flavor::StaticLib,
+            _ => Flavor::JsModule,
+        });
+        let opts = RuntimeOptions {
+            flavor,
+            simd: self.simd,
+            threads: self.threads,
+            contrib_ops: config.ops.contains_key("com.microsoft"),
+            ml_ops: config.ops.contains_key("ai.onnx.ml"),
+        };
+        std::fs::create_dir_all(&out_dir).map_err(|e| Error::io("creating", &out_dir, e))?;
+
+        if env.get("DOCS_RS").is_some() {
+            progress.say("DOCS_RS is set: skipping the ONNX Runtime build");
+            return self.finish(&out_dir, &prepared, &config, None, "docs-rs", false, cargo);
+        }
+
+        let tools = Toolchain::detect(&env)?;
+        let cache_root = self.cache_dir.clone().unwrap_or_else(|| cache::root(&env));
+        let mut provisioner = Provisioner::from_env(&env);
+        provisioner.cache_root(&cache_root);
+        provisioner.offline(self.offline.unwrap_or_else(|| env.flag(env::OFFLINE)));
+        provisioner.progress(progress.clone());
+
+        let runtime = RuntimeCache {
+            root: cache_root.join("artifacts"),
+            work: cache_root.join("work"),
+        };
+        let (runtime_dir, key, hit) = runtime.get_or_build(
+            &tools,
+            &provisioner,
+            &config,
+            &opts,
+            self.type_reduction,
+            &progress,
+        )?;
+        let artifacts = self.finish(
+            &out_dir,
+            &prepared,
+            &config,
+            Some((&runtime_dir, &tools, &opts)),
+            &key,
+            hit,
+            cargo,
+        )?;
+
+        let skip_verify = !self.verify || env.flag("ORT_COMPACT_NO_VERIFY");
+        if flavor == Flavor::JsModule && !skip_verify {
+            for m in &artifacts.models {
+                progress.say(format!("verifying {} in the built runtime (node)", m.name));
+                let inputs: Vec<_> = m
+                    .signature
+                    .inputs
+                    .iter()
+                    .map(|i| crate::verify::InputSpec {
+                        name: i.name.clone(),
+                        elem_type: i.elem_type,
+                        dims: i.concrete_dims(),
+                    })
+                    .collect();
+                // Load and session creation (where a missing kernel shows) must succeed; a run
+                // that fails on synthetic data (symbolic dims as 1) is only reported.
+                let report =
+                    crate::verify::verify_model(&artifacts.dir, &m.ort, &inputs, &tools.node.path)?;
+                if let Some(err) = report.run_error {
+                    progress.say(format!(
+                        "note: {} loaded, but a run on synthetic inputs failed: {err}",
+                        m.name
+                    ));
+                }
+            }
+        }
+        progress.say(format!("done: {}", artifacts.dir.display()));
+        if cargo {
+            artifacts.print_cargo_metadata();
+        }
+        Ok(artifacts)
+    }
+
+    fn resolve_out_dir(&self) -> Result<PathBuf> {
+        if let Some(d) = &self.out_dir {
+            return Ok(d.clone());
+        }
+        match std::env::var_os("OUT_DIR") {
+            Some(d) => Ok(PathBuf::from(d).join("ort-compact")),
+            None => Err(Error::Config(
+                "no output directory: call Builder::out_dir() or run from a build script (OUT_DIR)"
+                    .into(),
+            )),
+        }
+    }
+
+    fn prepare_models(&self) -> Result<Vec<Prepared>> {
+        let mut out: Vec<Prepared> = Vec::new();
+        for path in &self.models {
+            let file = ModelFile::load(path)?;
+            let ort = match file {
+                ModelFile::Ort(m) => m,
+                ModelFile::Onnx(_) => {
+                    let bytes = crate::ort_format::convert(path)?;
+                    OrtModel::from_bytes(bytes, path.clone())?
+                }
+            };
+            let signature = signature::of_ort(&ort)?;
+            let mut name = model_name(path);
+            let base = name.clone();
+            let mut n = 2;
+            while out.iter().any(|p| p.name == name) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+            out.push(Prepared {
+                name,
+                source: path.clone(),
+                ort,
+                signature,
+            });
+        }
+        Ok(out)
+    }
+
+    fn op_config(&self, models: &[Prepared]) -> Result<OpConfig> {
+        let mut collector = Collector::new(self.type_reduction);
+        for m in models {
+            collector.add_ort(&m.ort)?;
+        }
+        Ok(collector.finish())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        out_dir: &Path,
+        models: &[Prepared],
+        config: &OpConfig,
+        runtime: Option<(&Path, &Toolchain, &RuntimeOptions)>,
+        key: &str,
+        hit: bool,
+        _cargo: bool,
+    ) -> Result<Artifacts> {
+        let mut files = Vec::new();
+        let mut copied = |name: &str, from: Option<PathBuf>| -> Result<Option<PathBuf>> {
+            let bytes = match from {
+                Some(p) => std::fs::read(&p).map_err(|e| Error::io("reading", &p, e))?,
+                None => Vec::new(),
+            };
+            files.push(FileInfo::measure(name, &bytes));
+            outputs::write_atomic(out_dir, name, &bytes).map(Some)
+        };
+        let (mut wasm, mut mjs, mut static_lib) = (None, None, None);
+        match runtime {
+            Some((dir, _, opts)) if opts.flavor == Flavor::StaticLib => {
+                static_lib = copied(
+                    outputs::STATIC_LIB_FILE,
+                    Some(dir.join(outputs::STATIC_LIB_FILE)),
+                )?;
+            }
+            Some((dir, _, _)) => {
+                wasm = copied(outputs::WASM_FILE, Some(dir.join(outputs::WASM_FILE)))?;
+                mjs = copied(outputs::MJS_FILE, Some(dir.join(outputs::MJS_FILE)))?;
+            }
+            None => {
+                wasm = copied(outputs::WASM_FILE, None)?;
+                mjs = copied(outputs::MJS_FILE, None)?;
+            }
+        }
+        let mut artifacts_models = Vec::new();
+        let mut entries = Vec::new();
+        for m in models {
+            let entry = ModelEntry::new(&m.name, &m.source, &m.signature);
+            let path = outputs::write_atomic(out_dir, &entry.ort, m.ort.bytes())?;
+            files.push(FileInfo::measure(&entry.ort, m.ort.bytes()));
+            let artifact = ModelArtifact {
+                name: m.name.clone(),
+                ort: path,
+                signature: m.signature.clone(),
+            };
+            artifacts_models.push(artifact);
+            entries.push(entry);
+        }
+        let config_text = config.to_string();
+        let config_path =
+            outputs::write_atomic(out_dir, outputs::CONFIG_FILE, config_text.as_bytes())?;
+        files.push(FileInfo::measure(
+            outputs::CONFIG_FILE,
+            config_text.as_bytes(),
+        ));
+        let (toolchain, flags) = match runtime {
+            Some((_, tools, opts)) => (
+                serde_json::json!({
+                    "emcc": tools.emcc.version.to_string(),
+                    "cmake": tools.cmake.version.to_string(),
+                    "ninja": tools.ninja.version.to_string(),
+                    "protoc": tools.protoc.version.to_string(),
+                    "node": tools.node.version.to_string(),
+                    "closure": tools.closure_compiler.is_some(),
+                    "wasm_opt": tools.wasm_opt.is_some(),
+                }),
+                flags_json(opts, self.type_reduction),
+            ),
+            None => (serde_json::Value::Null, serde_json::Value::Null),
+        };
+        let manifest = Manifest {
+            ort_version: crate::ORT_VERSION.into(),
+            generator: format!("ort-compact-build {}", env!("CARGO_PKG_VERSION")),
+            toolchain,
+            flags,
+            runtime_key: key.to_string(),
+            operators: config_text.lines().map(str::to_string).collect(),
+            models: entries,
+            files: files.clone(),
+        };
+        let json = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| Error::Config(format!("serialising the manifest: {e}")))?;
+        let manifest_path = outputs::write_atomic(out_dir, outputs::MANIFEST_FILE, &json)?;
+        Ok(Artifacts {
+            dir: out_dir.to_path_buf(),
+            wasm,
+            mjs,
+            static_lib,
+            models: artifacts_models,
+            config: config_path,
+            manifest: manifest_path,
+            files,
+            cache_hit: hit,
+        })
+    }
+}
+
+fn flags_json(opts: &RuntimeOptions, type_reduction: bool) -> serde_json::Value {
+    serde_json::json!({
+        "flavor": match opts.flavor { Flavor::JsModule => "js", Flavor::StaticLib => "static-lib" },
+        "build_type": "MinSizeRel",
+        "minimal_build": true,
+        "reduced_ops": true,
+        "type_reduction": type_reduction,
+        "simd": opts.simd,
+        "threads": opts.threads,
+        "contrib_ops": opts.contrib_ops,
+        "ml_ops": opts.ml_ops,
+        "rtti": false,
+        "exception_catching": false,
+    })
+}
+
+/// A file stem usable as a file name and an identifier.
+fn model_name(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    let mut name: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert_str(0, "model_");
+    }
+    name
+}
+
+/// Finished runtimes keyed by what they were built from.
+struct RuntimeCache {
+    root: PathBuf,
+    work: PathBuf,
+}
+
+impl RuntimeCache {
+    /// The cached runtime for this op set and options, building it if needed.
+    fn get_or_build(
+        &self,
+        tools: &Toolchain,
+        provisioner: &Provisioner,
+        config: &OpConfig,
+        opts: &RuntimeOptions,
+        type_reduction: bool,
+        progress: &Progress,
+    ) -> Result<(PathBuf, String, bool)> {
+        let pins = crate::source::Pins::bundled()?;
+        let material = format!(
+            "recipe {RECIPE_VERSION}\npins {}\nconfig {}\nopts {:?}\ntypes {type_reduction}\nemcc {}\ncmake {}\nclosure {}\nwasm-opt {}\n",
+            sha256_bytes(pins.text.as_bytes()),
+            config,
+            opts,
+            tools.emcc.version,
+            tools.cmake.version,
+            tools.closure_compiler.is_some(),
+            tools.wasm_opt.is_some(),
+        );
+        let key = sha256_bytes(material.as_bytes())[..20].to_string();
+        let dir = self.root.join(&key);
+        if dir.is_dir() {
+            progress.say(format!("runtime cache hit ({key})"));
+            return Ok((dir, key, true));
+        }
+        let _lock = DirLock::acquire_named(&self.root, &format!(".lock-{key}"))?;
+        if dir.is_dir() {
+            progress.say(format!("runtime cache hit after waiting ({key})"));
+            return Ok((dir, key, true));
+        }
+        cache::remove_stale_temps(&self.root, &format!(".tmp-{key}-"));
+        let sources = provisioner.provision()?;
+        let build_dir = BuildDir::open(&self.work, &sources, opts)?;
+        progress.say("reducing kernel registrations");
+        let report = crate::reduce::write_reduced_sources(
+            sources.ort_dir(),
+            build_dir.path(),
+            config,
+            &crate::reduce::ReduceOptions {
+                type_reduction,
+                extended_minimal_build: false,
+            },
+        )?;
+        let _ = report;
+        let built = build_dir.build(tools, &sources, opts, progress)?;
+        progress.say(format!("build finished ({} ninja steps)", built.steps));
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".tmp-{key}-"))
+            .tempdir_in(&self.root)
+            .map_err(|e| Error::io("creating a temporary directory in", &self.root, e))?;
+        let copy = |from: &Option<PathBuf>, name: &str| -> Result<()> {
+            if let Some(p) = from {
+                let to = tmp.path().join(name);
+                std::fs::copy(p, &to).map_err(|e| Error::io("copying to", &to, e))?;
+            }
+            Ok(())
+        };
+        match (&built.wasm, &tools.wasm_opt) {
+            (Some(wasm), Some(wasm_opt)) => {
+                progress.say("wasm-opt -Oz size pass");
+                crate::build::optimize_wasm(wasm_opt, wasm, &tmp.path().join(outputs::WASM_FILE), &built.log)?;
+            }
+            _ => copy(&built.wasm, outputs::WASM_FILE)?,
+        }
+        copy(&built.mjs, outputs::MJS_FILE)?;
+        copy(&built.static_lib, outputs::STATIC_LIB_FILE)?;
+        std::fs::write(tmp.path().join("config.txt"), config.to_string())
+            .map_err(|e| Error::io("writing", tmp.path().join("config.txt"), e))?;
+        let kept = tmp.keep();
+        std::fs::rename(&kept, &dir).map_err(|e| Error::io("moving the runtime into", &dir, e))?;
+        Ok((dir, key, false))
+    }
+}

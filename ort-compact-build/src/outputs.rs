@@ -1,0 +1,151 @@
+//! The output directory: runtime files, `.ort` models, the operator config and `manifest.json`
+//! with sha256 and raw / gzip / brotli sizes of every file.
+
+use crate::error::Result;
+use crate::signature::Signature;
+use crate::util::sha256_bytes;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Name of the runtime's WebAssembly file in an output directory.
+pub const WASM_FILE: &str = "ort-wasm.wasm";
+/// Name of the runtime's ES module in an output directory.
+pub const MJS_FILE: &str = "ort-wasm.mjs";
+/// Name of the static library in an output directory.
+pub const STATIC_LIB_FILE: &str = "libonnxruntime_webassembly.a";
+/// Name of the operator config in an output directory.
+pub const CONFIG_FILE: &str = "required_operators.config";
+/// Name of the manifest in an output directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// Sizes and hash of one output file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FileInfo {
+    /// File name inside the output directory.
+    pub name: String,
+    /// sha256 of the content.
+    pub sha256: String,
+    /// Size in bytes.
+    pub raw: u64,
+    /// Size after `gzip -9`.
+    pub gzip: u64,
+    /// Size after brotli quality 11.
+    pub brotli: u64,
+}
+
+impl FileInfo {
+    /// Measure `bytes` stored as `name`. Compressed sizes are left 0 for the static library
+    /// (tens of MB of LLVM bitcode that is never shipped as is; brotli-11 on it takes minutes,
+    /// especially in a build script compiled at opt-level 0).
+    pub fn measure(name: &str, bytes: &[u8]) -> FileInfo {
+        let compress = name != STATIC_LIB_FILE;
+        FileInfo {
+            name: name.to_string(),
+            sha256: sha256_bytes(bytes),
+            raw: bytes.len() as u64,
+            gzip: if compress { gzip_size(bytes) } else { 0 },
+            brotli: if compress { brotli_size(bytes) } else { 0 },
+        }
+    }
+}
+
+fn gzip_size(bytes: &[u8]) -> u64 {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let _ = enc.write_all(bytes);
+    enc.finish().map(|v| v.len() as u64).unwrap_or(0)
+}
+
+fn brotli_size(bytes: &[u8]) -> u64 {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 24,
+        ..Default::default()
+    };
+    match brotli::BrotliCompress(&mut std::io::Cursor::new(bytes), &mut out, &params) {
+        Ok(_) => out.len() as u64,
+        Err(_) => 0,
+    }
+}
+
+/// One model of the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelEntry {
+    /// Stem used for file names and generated code.
+    pub name: String,
+    /// The `.ort` file in the output directory.
+    pub ort: String,
+    /// The model file it came from.
+    pub source: PathBuf,
+    /// Inputs.
+    pub inputs: Vec<crate::signature::TensorSignature>,
+    /// Outputs.
+    pub outputs: Vec<crate::signature::TensorSignature>,
+}
+
+impl ModelEntry {
+    /// Entry for a model named `name` with `signature`.
+    pub fn new(name: &str, source: &Path, signature: &Signature) -> ModelEntry {
+        ModelEntry {
+            name: name.to_string(),
+            ort: format!("{name}.ort"),
+            source: source.to_path_buf(),
+            inputs: signature.inputs.clone(),
+            outputs: signature.outputs.clone(),
+        }
+    }
+}
+
+/// `manifest.json` of an output directory.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    /// ONNX Runtime version.
+    pub ort_version: String,
+    /// This crate and its version.
+    pub generator: String,
+    /// Tool versions used for the runtime.
+    pub toolchain: serde_json::Value,
+    /// Build flags of the runtime.
+    pub flags: serde_json::Value,
+    /// Cache key of the runtime.
+    pub runtime_key: String,
+    /// The operator config lines.
+    pub operators: Vec<String>,
+    /// The models.
+    pub models: Vec<ModelEntry>,
+    /// Every file of the directory except the manifest.
+    pub files: Vec<FileInfo>,
+}
+
+/// Write `bytes` to `dir/name` atomically (see [`crate::util::write_atomic`]); returns the path.
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    let dest = dir.join(name);
+    crate::util::write_atomic(&dest, bytes)?;
+    Ok(dest)
+}
+
+/// Human-readable size table of `files` against stock onnxruntime-web 1.21.0's wasm.
+pub fn size_report(files: &[FileInfo]) -> String {
+    const STOCK_RAW: u64 = 12_666_427;
+    const STOCK_BROTLI: u64 = 2_021_160;
+    let mut s = format!(
+        "{:<28} {:>10} {:>10} {:>10}\n",
+        "file", "raw", "gzip", "brotli"
+    );
+    for f in files {
+        s.push_str(&format!(
+            "{:<28} {:>10} {:>10} {:>10}\n",
+            f.name, f.raw, f.gzip, f.brotli
+        ));
+    }
+    if let Some(w) = files.iter().find(|f| f.name == WASM_FILE) {
+        s.push_str(&format!(
+            "stock onnxruntime-web 1.21.0 ort-wasm-simd-threaded.wasm: {STOCK_RAW} raw, {STOCK_BROTLI} brotli\n\
+             {WASM_FILE} is {:.1}x smaller raw and {:.1}x smaller brotli than stock\n",
+            STOCK_RAW as f64 / w.raw.max(1) as f64,
+            STOCK_BROTLI as f64 / w.brotli.max(1) as f64
+        ));
+    }
+    s
+}

@@ -1,0 +1,97 @@
+"""Test oracle for the verify tests (never used by the product).
+
+Commands:
+  locate                      print JSON {"sigmoid": path, "silero_vad": path} of the real models
+  convert MODEL.onnx OUT_DIR  convert to ORT format with onnxruntime's own tool; prints the .ort path
+  deformconv OUT.onnx         write a one-node DeformConv(19) model: ONNX Runtime 1.21 has no CPU
+                              kernel for it, so every runtime refuses it with "Could not find an
+                              implementation for DeformConv(19) node with name 'deform_node'"
+  reference MODEL INPUTS.json OUT.json
+                              run MODEL in Python onnxruntime 1.21.0 with the harness-format
+                              inputs ({name: {type, dims, data}}) and write outputs the same way
+"""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnxruntime as ort
+
+NP_TYPES = {
+    "float32": np.float32, "float64": np.float64, "int8": np.int8, "uint8": np.uint8,
+    "int16": np.int16, "uint16": np.uint16, "int32": np.int32, "uint32": np.uint32,
+    "int64": np.int64, "uint64": np.uint64, "bool": np.bool_,
+}
+TYPE_NAMES = {np.dtype(v).name: k for k, v in NP_TYPES.items()}
+
+
+def locate():
+    ort_dir = os.path.dirname(ort.__file__)
+    spec = importlib.util.find_spec("silero_vad")  # does not import it (it needs torch)
+    silero_dir = os.path.dirname(spec.origin) if spec and spec.origin else None
+    print(json.dumps({
+        "onnxruntime_version": ort.__version__,
+        "sigmoid": os.path.join(ort_dir, "datasets", "sigmoid.onnx"),
+        "silero_vad": os.path.join(silero_dir, "data", "silero_vad.onnx") if silero_dir else None,
+    }))
+
+
+def convert(model, out_dir):
+    subprocess.run(
+        [sys.executable, "-m", "onnxruntime.tools.convert_onnx_models_to_ort",
+         model, "--output_dir", out_dir, "--optimization_style", "Fixed"],
+        check=True, stdout=subprocess.DEVNULL)
+    stem = os.path.splitext(os.path.basename(model))[0]
+    print(os.path.join(out_dir, stem + ".ort"))
+
+
+def deformconv(out):
+    import onnx
+    from onnx import TensorProto, helper
+
+    node = helper.make_node("DeformConv", ["X", "W", "offset"], ["Y"], name="deform_node", kernel_shape=[1, 1])
+    graph = helper.make_graph(
+        [node], "deform",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 1, 2, 2]),
+         helper.make_tensor_value_info("W", TensorProto.FLOAT, [1, 1, 1, 1]),
+         helper.make_tensor_value_info("offset", TensorProto.FLOAT, [1, 2, 2, 2])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 1, 2, 2])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)], ir_version=9)
+    onnx.checker.check_model(model)
+    onnx.save(model, out)
+
+
+def value(v):
+    v = v.item() if hasattr(v, "item") else v
+    if isinstance(v, float) and not np.isfinite(v):
+        return "NaN" if np.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    return v
+
+
+def reference(model, inputs_path, out_path):
+    with open(inputs_path) as f:
+        inputs = json.load(f)
+    feeds = {}
+    for name, t in inputs.items():
+        data = [float(x) if isinstance(x, str) else x for x in t["data"]]
+        feeds[name] = np.array(data, dtype=NP_TYPES[t["type"]]).reshape(t["dims"])
+    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    outs = sess.run(names, feeds)
+    result = {}
+    for name, arr in zip(names, outs):
+        arr = np.asarray(arr)
+        result[name] = {
+            "type": TYPE_NAMES.get(arr.dtype.name, arr.dtype.name),
+            "dims": list(arr.shape),
+            "data": [value(v) for v in arr.reshape(-1)],
+        }
+    with open(out_path, "w") as f:
+        json.dump({"outputs": result}, f)
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    {"locate": locate, "convert": convert, "reference": reference, "deformconv": deformconv}[cmd](*args)
