@@ -422,7 +422,7 @@ impl Builder {
         runtime: Option<(&Path, &Toolchain, &RuntimeOptions)>,
         key: &str,
         hit: bool,
-        _cargo: bool,
+        cargo: bool,
     ) -> Result<Artifacts> {
         let mut files = Vec::new();
         let mut copied = |name: &str, from: Option<PathBuf>| -> Result<Option<PathBuf>> {
@@ -461,6 +461,9 @@ impl Builder {
                 ort: path,
                 signature: m.signature.clone(),
             };
+            if cargo {
+                crate::codegen::write_model_module(out_dir, &artifact)?;
+            }
             artifacts_models.push(artifact);
             entries.push(entry);
         }

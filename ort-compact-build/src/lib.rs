@@ -22,6 +22,7 @@
 pub mod build;
 mod builder;
 pub mod cache;
+pub mod codegen;
 pub mod env;
 pub mod error;
 pub mod model;
