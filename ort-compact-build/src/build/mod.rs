@@ -149,11 +149,13 @@ impl BuildDir {
             (false, true) => "ort-wasm-threaded",
             (true, true) => "ort-wasm-simd-threaded",
         };
+        // The build dir is shared by both flavors: only this flavor's outputs are current.
+        let js = opts.flavor == Flavor::JsModule;
         let built = BuiltRuntime {
             build_dir: self.dir.clone(),
-            wasm: found(&format!("{stem}.wasm")),
-            mjs: found(&format!("{stem}.mjs")),
-            static_lib: found("libonnxruntime_webassembly.a"),
+            wasm: found(&format!("{stem}.wasm")).filter(|_| js),
+            mjs: found(&format!("{stem}.mjs")).filter(|_| js),
+            static_lib: found("libonnxruntime_webassembly.a").filter(|_| !js),
             steps,
             log: log.clone(),
         };
