@@ -47,6 +47,10 @@ import onnx
 import onnxruntime as ort
 from onnx import numpy_helper
 
+# The shared scikit-learn model definitions live next to this script.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sklearn_models  # noqa: E402
+
 NODE_TESTS = "/usr/share/libonnx-testdata/data/node"
 REL_TOL = 1e-5
 ABS_FLOOR = 1e-6  # absolute slack for values near zero
@@ -87,61 +91,11 @@ def corpus_silero():
 
 
 def corpus_sklearn(work):
-    from skl2onnx import to_onnx
-    from sklearn.datasets import load_iris, make_regression
-    from sklearn.ensemble import RandomForestClassifier, GradientBoostingRegressor
-    from sklearn.decomposition import PCA
-    from sklearn.linear_model import LinearRegression, LogisticRegression
-    from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.preprocessing import Normalizer
-    from sklearn.svm import LinearSVC
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
-    from sklearn.tree import DecisionTreeRegressor
-
-    out_dir = os.path.join(work, "sklearn")
-    os.makedirs(out_dir, exist_ok=True)
-    x_cls, y_cls = load_iris(return_X_y=True)
-    x_cls = x_cls.astype(np.float32)
-    x_reg, y_reg = make_regression(n_samples=60, n_features=5, random_state=0)
-    x_reg = x_reg.astype(np.float32)
-    models = [
-        ("logreg", LogisticRegression(max_iter=500), x_cls, y_cls, {}),
-        ("logreg_nozipmap", LogisticRegression(max_iter=500), x_cls, y_cls, {"zipmap": False}),
-        ("logreg_string_labels", LogisticRegression(max_iter=500), x_cls,
-         np.array(["setosa", "versicolor", "virginica"])[y_cls], {}),
-        ("mlp", MLPClassifier(hidden_layer_sizes=(8,), max_iter=300, random_state=0),
-         x_cls, y_cls, {}),
-        ("knn", KNeighborsClassifier(n_neighbors=3), x_cls, y_cls, {}),
-        ("pca_logreg", make_pipeline(StandardScaler(), PCA(n_components=2),
-                                     LogisticRegression(max_iter=500)), x_cls, y_cls, {}),
-        ("normalizer_linearsvc", make_pipeline(Normalizer(), LinearSVC(random_state=0)),
-         x_cls, y_cls, {}),
-        ("forest", RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0),
-         x_cls, y_cls, {}),
-        ("scaler_svc", make_pipeline(StandardScaler(), SVC(probability=False)), x_cls, y_cls, {}),
-        ("linreg", LinearRegression(), x_reg, y_reg, {}),
-        ("tree_reg", DecisionTreeRegressor(max_depth=4, random_state=0), x_reg, y_reg, {}),
-        ("gbr", GradientBoostingRegressor(n_estimators=5, random_state=0), x_reg, y_reg, {}),
-    ]
     out = []
-    for name, est, x, y, opts in models:
-        path = os.path.join(out_dir, name + ".onnx")
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            est.fit(x, y)
-        options = {id(est): opts} if opts else None
-        try:
-            onx = to_onnx(est, x[:1], options=options, target_opset={"": 17, "ai.onnx.ml": 3})
-        except (TypeError, ValueError, NameError, RuntimeError) as e:
-            print(f"note: skl2onnx cannot convert {name}: {str(e).splitlines()[0][:100]}")
-            continue
-        with open(path, "wb") as f:
-            f.write(onx.SerializeToString())
-        out.append({"name": "sklearn/" + name, "onnx": path, "feeds": {"X": x[:10]}})
+    models = sklearn_models.write_set(
+        "convert_oracle", os.path.join(work, "sklearn"), skip_unconvertible=True)
+    for name, path, x in models:
+        out.append({"name": "sklearn/" + name, "onnx": str(path), "feeds": {"X": x[:10]}})
     return out
 
 

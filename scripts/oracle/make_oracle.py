@@ -35,6 +35,10 @@ import shutil
 import subprocess
 import sys
 
+# The shared scikit-learn model definitions live next to this script.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import sklearn_models  # noqa: E402
+
 ORT_VERSION = "1.21.0"
 ORACLE_FORMAT = 1
 TESTDATA = pathlib.Path("/usr/share/libonnx-testdata/data")
@@ -55,51 +59,10 @@ def package_dir(name: str) -> pathlib.Path | None:
     return pathlib.Path(list(spec.submodule_search_locations)[0])
 
 
-def _patch_bool_list_attributes() -> None:
-    """skl2onnx 1.18 with numpy 2 passes lists of numpy bools for integer-list attributes
-    (TreeEnsemble*), which onnx 1.17 rejects; pass them as integers, as older numpy did."""
-    import onnx.helper
-
-    original = onnx.helper.make_attribute
-    if getattr(original, "_ort_compact_patched", False):
-        return
-
-    def make_attribute(key, value, *args, **kwargs):
-        if isinstance(value, (list, tuple)) and value and all(isinstance(v, bool) for v in value):
-            value = [int(v) for v in value]
-        return original(key, value, *args, **kwargs)
-
-    make_attribute._ort_compact_patched = True
-    onnx.helper.make_attribute = make_attribute
-
-
 def make_sklearn_models(dest: pathlib.Path) -> list[tuple[str, pathlib.Path]]:
-    """Train three small iris models and convert them with skl2onnx (fixed opsets)."""
-    from skl2onnx import to_onnx
-    from sklearn.datasets import load_iris
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    _patch_bool_list_attributes()
-    x, y = load_iris(return_X_y=True)
-    x = x.astype("float32")
-    models = {
-        "iris_logreg": LogisticRegression(max_iter=500),
-        "iris_random_forest": RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0),
-        "iris_scaler_logreg": make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)),
-    }
-    out = []
-    dest.mkdir(parents=True, exist_ok=True)
-    for name, model in models.items():
-        path = dest / f"{name}.onnx"
-        if not path.exists():
-            model.fit(x, y)
-            onx = to_onnx(model, x[:1], target_opset={"": 17, "ai.onnx.ml": 3})
-            path.write_bytes(onx.SerializeToString())
-        out.append((name, path))
-    return out
+    """Train three small iris models and convert them with skl2onnx (fixed opsets); a model
+    file already in `dest` is kept."""
+    return [(name, path) for name, path, _ in sklearn_models.write_set("ops_oracle", dest, reuse=True)]
 
 
 def corpus(work: pathlib.Path) -> list[tuple[str, str, pathlib.Path]]:

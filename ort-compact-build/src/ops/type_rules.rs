@@ -6,8 +6,12 @@
 //! rules answer, for the kernel-reduction stage, whether one typed registration is needed
 //! ([`typed_registration_needed`]) and which `ORT_SPECIFY_OP_KERNEL_*_ALLOWED_TYPES` lines the
 //! generated `op_kernel_type_control_overrides.inc` gets ([`kernel_type_control_entries`]).
+//! The kernel-reduction stage (`crate::reduce`) applies the same rules through the crate-internal
+//! `registration_needed`, which fails where ORT fails instead of answering leniently.
 
 use super::config::{OpConfig, TypeUsage};
+use std::collections::BTreeSet;
+use std::fmt;
 
 /// How an operator's type usage is recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,9 +23,12 @@ pub enum TypeRule {
         inputs: &'static [usize],
         /// Outputs whose types are recorded.
         outputs: &'static [usize],
-        /// Types that input `registration`'s typed registrations always keep.
+        /// Types that typed registrations always keep (for the `registration` argument; only
+        /// input-0 registrations have any).
         required: &'static [&'static str],
-        /// The argument typed registrations are keyed on.
+        /// The argument typed registrations are keyed on. ORT's default is input 0 even for
+        /// operators that record only outputs (`ConstantOfShape`, the random operators):
+        /// those have no typed registrations, and ORT fails when asked about one.
         registration: ArgIndex,
     },
     /// OneHot: registrations are keyed on the triple (input 0, input 2, input 1), recorded
@@ -36,6 +43,16 @@ pub enum ArgIndex {
     Input(usize),
     /// Output `n`.
     Output(usize),
+}
+
+impl fmt::Display for ArgIndex {
+    /// `input N` or `output N`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ArgIndex::Input(i) => write!(f, "input {i}"),
+            ArgIndex::Output(o) => write!(f, "output {o}"),
+        }
+    }
 }
 
 const INPUT0_OPS: &[&str] = &[
@@ -117,12 +134,13 @@ const fn input0(required: &'static [&'static str]) -> TypeRule {
     }
 }
 
-const fn output0() -> TypeRule {
+/// Records output 0; typed registrations are keyed on `registration`.
+const fn output0(registration: ArgIndex) -> TypeRule {
     TypeRule::Args {
         inputs: &[],
         outputs: &[0],
         required: &[],
-        registration: ArgIndex::Output(0),
+        registration,
     }
 }
 
@@ -150,14 +168,10 @@ fn onnx_rule(op: &str) -> Option<TypeRule> {
             registration: ArgIndex::Input(0),
         },
         "Gather" | "GatherElements" | "Pow" | "Slice" => inputs01,
-        "ConstantOfShape"
-        | "RandomNormal"
-        | "RandomNormalLike"
-        | "RandomUniform"
-        | "RandomUniformLike"
-        | "Multinomial"
-        | "QuantizeLinear"
-        | "DynamicQuantizeLinear" => output0(),
+        // ORT's default processor: registrations (none exist) would be keyed on input 0.
+        "ConstantOfShape" | "RandomNormal" | "RandomNormalLike" | "RandomUniform"
+        | "RandomUniformLike" | "Multinomial" => output0(ArgIndex::Input(0)),
+        "QuantizeLinear" | "DynamicQuantizeLinear" => output0(ArgIndex::Output(0)),
         "Where" => TypeRule::Args {
             inputs: &[1],
             outputs: &[],
@@ -173,7 +187,7 @@ fn onnx_rule(op: &str) -> Option<TypeRule> {
 }
 
 /// ORT's C++ name for a type as written in a kernel registration (`string` → `std::string`).
-fn reg_type_to_cpp(reg: &str) -> &str {
+pub(crate) fn reg_type_to_cpp(reg: &str) -> &str {
     if reg == "string" {
         "std::string"
     } else {
@@ -193,64 +207,104 @@ fn split_reg_types(reg: &str) -> Vec<String> {
     out
 }
 
+/// The C++ types of a concatenated registration type (`int64_t_string_int64_t` →
+/// `int64_t`, `std::string`, `int64_t`).
+fn registration_cpp_types(reg: &str) -> Vec<String> {
+    split_reg_types(reg)
+        .iter()
+        .map(|t| reg_type_to_cpp(t).to_owned())
+        .collect()
+}
+
+/// The type information a typed registration is checked against.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum AllowedTypes<'a> {
+    /// `!globally_allowed_types`: one set of C++ types for every operator.
+    Global(&'a BTreeSet<String>),
+    /// The types recorded for the operator.
+    Recorded(&'a TypeUsage),
+}
+
+/// Whether a typed kernel registration (type `reg_type` as written in
+/// `BuildKernelCreateInfo<…>`, see [`typed_registration_needed`]) of an operator with type rule
+/// `rule` is needed under `allowed`, exactly as ORT 1.21.0 decides. Operators without a rule
+/// keep every registration unless a global type set excludes its type. `Err(arg)`: the
+/// registration is keyed on `arg`, but `arg`'s types are not recorded (with globally allowed
+/// types: not tracked by the rule) — ORT fails there.
+pub(crate) fn registration_needed(
+    rule: Option<TypeRule>,
+    allowed: AllowedTypes<'_>,
+    reg_type: &str,
+) -> Result<bool, ArgIndex> {
+    let cpp = reg_type_to_cpp(reg_type);
+    match rule {
+        None => Ok(match allowed {
+            AllowedTypes::Global(global) => global.contains(cpp),
+            AllowedTypes::Recorded(_) => true,
+        }),
+        Some(TypeRule::OneHot) => {
+            let types = registration_cpp_types(reg_type);
+            Ok(match allowed {
+                AllowedTypes::Global(global) => types.iter().all(|t| global.contains(t)),
+                AllowedTypes::Recorded(usage) => usage.custom.contains(&types),
+            })
+        }
+        Some(TypeRule::Args {
+            inputs,
+            outputs,
+            required,
+            registration,
+        }) => {
+            let set = match (allowed, registration) {
+                (AllowedTypes::Global(global), ArgIndex::Input(i)) => {
+                    inputs.contains(&i).then_some(global)
+                }
+                (AllowedTypes::Global(global), ArgIndex::Output(o)) => {
+                    outputs.contains(&o).then_some(global)
+                }
+                (AllowedTypes::Recorded(usage), ArgIndex::Input(i)) => usage.inputs.get(&i),
+                (AllowedTypes::Recorded(usage), ArgIndex::Output(o)) => usage.outputs.get(&o),
+            };
+            let set = set.ok_or(registration)?;
+            Ok(required.contains(&cpp) || set.contains(cpp))
+        }
+    }
+}
+
 /// Whether the typed kernel registration of `domain:op` for type `reg_type` (as it appears in
 /// `BuildKernelCreateInfo<…, type, …>`, e.g. `float`, `int64_t`, `string`, or for OneHot
 /// `float_int64_t_int64_t`) is needed under `config`. Follows ORT 1.21.0: with globally
 /// allowed types, a registration is kept when its type is allowed; with per-operator type
 /// information, when the recorded (or always-required) types include it; operators without
-/// type information keep all registrations.
+/// type information keep all registrations. Where ORT would fail (the registration's argument
+/// has no recorded types), only the always-required types (and globally allowed types) count.
 pub fn typed_registration_needed(
     config: &OpConfig,
     domain: &str,
     op: &str,
     reg_type: &str,
 ) -> bool {
-    let cpp = reg_type_to_cpp(reg_type);
-    if let Some(global) = &config.globally_allowed_types {
-        return match rule(domain, op) {
-            Some(TypeRule::OneHot) => split_reg_types(reg_type)
-                .iter()
-                .all(|t| global.contains(reg_type_to_cpp(t))),
-            Some(TypeRule::Args {
-                required,
-                registration,
-                ..
-            }) => {
-                let required: &[&str] = if registration == ArgIndex::Input(0) {
-                    required
-                } else {
-                    &[]
-                };
-                required.contains(&cpp) || global.contains(cpp)
-            }
-            None => global.contains(cpp),
-        };
-    }
-    let (Some(r), Some(usage)) = (rule(domain, op), config.type_usage(domain, op)) else {
-        return true;
+    let r = rule(domain, op);
+    let allowed = match (&config.globally_allowed_types, r) {
+        (Some(global), _) => AllowedTypes::Global(global),
+        (None, Some(_)) => match config.type_usage(domain, op) {
+            Some(usage) => AllowedTypes::Recorded(usage),
+            None => return true,
+        },
+        (None, None) => return true,
     };
-    match r {
-        TypeRule::OneHot => {
-            let wanted: Vec<String> = split_reg_types(reg_type)
-                .iter()
-                .map(|t| reg_type_to_cpp(t).to_owned())
-                .collect();
-            usage.custom.contains(&wanted)
-        }
-        TypeRule::Args {
-            required,
-            registration,
-            ..
-        } => {
-            let (allowed, required) = match registration {
-                ArgIndex::Input(i) => (usage.inputs.get(&i), required),
-                ArgIndex::Output(i) => (usage.outputs.get(&i), &[][..]),
-            };
-            required.contains(&cpp) || allowed.is_some_and(|a| a.contains(cpp))
-        }
-    }
+    registration_needed(r, allowed, reg_type).unwrap_or_else(|_| {
+        let required: &[&str] = match r {
+            Some(TypeRule::Args { required, .. }) => required,
+            _ => &[],
+        };
+        let cpp = reg_type_to_cpp(reg_type);
+        required.contains(&cpp)
+            || matches!(allowed, AllowedTypes::Global(global) if global.contains(cpp))
+    })
 }
 
+/// ORT's constant for the domains that have type rules (`ai.onnx` → `kOnnxDomain`).
 fn ort_domain_constant(domain: &str) -> Option<&'static str> {
     match domain {
         "ai.onnx" => Some("kOnnxDomain"),
@@ -260,41 +314,24 @@ fn ort_domain_constant(domain: &str) -> Option<&'static str> {
     }
 }
 
-/// The lines ORT puts in the allowed-types section of `op_kernel_type_control_overrides.inc`
-/// for `config`: one `ORT_SPECIFY_OP_KERNEL_GLOBAL_ALLOWED_TYPES(…);` line for globally
-/// allowed types, otherwise one `ORT_SPECIFY_OP_KERNEL_ARG_ALLOWED_TYPES(domain, Op,
-/// Input|Output, index, types…);` line per recorded argument of an operator with a type rule
-/// (sorted by `domain:op`; OneHot has none).
-pub fn kernel_type_control_entries(config: &OpConfig) -> Vec<String> {
-    if let Some(global) = &config.globally_allowed_types {
-        let types: Vec<&str> = global.iter().map(String::as_str).collect();
-        return vec![format!(
-            "ORT_SPECIFY_OP_KERNEL_GLOBAL_ALLOWED_TYPES({});",
-            types.join(", ")
-        )];
-    }
-    let mut keyed: Vec<(String, Vec<String>)> = Vec::new();
-    for (domain, opsets) in &config.ops {
-        let mut seen = std::collections::BTreeSet::new();
-        for op in opsets.values().flat_map(|ops| ops.keys()) {
-            if !seen.insert(op.clone()) {
-                continue;
-            }
-            let (Some(TypeRule::Args { .. }), Some(usage), Some(constant)) = (
-                rule(domain, op),
-                config.type_usage(domain, op),
-                ort_domain_constant(domain),
-            ) else {
-                continue;
-            };
-            keyed.push((format!("{domain}:{op}"), arg_lines(constant, op, usage)));
-        }
-    }
-    keyed.sort();
-    keyed.into_iter().flat_map(|(_, lines)| lines).collect()
+/// The `ORT_SPECIFY_OP_KERNEL_GLOBAL_ALLOWED_TYPES(…);` line for globally allowed `types`.
+pub(crate) fn global_allowed_types_line(types: &BTreeSet<String>) -> String {
+    let types: Vec<&str> = types.iter().map(String::as_str).collect();
+    format!(
+        "ORT_SPECIFY_OP_KERNEL_GLOBAL_ALLOWED_TYPES({});",
+        types.join(", ")
+    )
 }
 
-fn arg_lines(constant: &str, op: &str, usage: &TypeUsage) -> Vec<String> {
+/// The `ORT_SPECIFY_OP_KERNEL_ARG_ALLOWED_TYPES(…);` lines for the types recorded for
+/// `domain:op` (inputs, then outputs, by index; empty sets skipped). None for operators
+/// without an argument rule (OneHot, no rule) or in a domain without an ORT constant.
+pub(crate) fn arg_allowed_types_lines(domain: &str, op: &str, usage: &TypeUsage) -> Vec<String> {
+    let (Some(TypeRule::Args { .. }), Some(constant)) =
+        (rule(domain, op), ort_domain_constant(domain))
+    else {
+        return Vec::new();
+    };
     let mut lines = Vec::new();
     for (kind, map) in [("Input", &usage.inputs), ("Output", &usage.outputs)] {
         for (i, types) in map {
@@ -309,6 +346,35 @@ fn arg_lines(constant: &str, op: &str, usage: &TypeUsage) -> Vec<String> {
         }
     }
     lines
+}
+
+/// The lines ORT puts in the allowed-types section of `op_kernel_type_control_overrides.inc`
+/// for `config`: one `ORT_SPECIFY_OP_KERNEL_GLOBAL_ALLOWED_TYPES(…);` line for globally
+/// allowed types, otherwise one `ORT_SPECIFY_OP_KERNEL_ARG_ALLOWED_TYPES(domain, Op,
+/// Input|Output, index, types…);` line per recorded argument of an operator with a type rule
+/// (sorted by `domain:op`; OneHot has none).
+pub fn kernel_type_control_entries(config: &OpConfig) -> Vec<String> {
+    if let Some(global) = &config.globally_allowed_types {
+        return vec![global_allowed_types_line(global)];
+    }
+    let mut keyed: Vec<(String, Vec<String>)> = Vec::new();
+    for (domain, opsets) in &config.ops {
+        let mut seen = BTreeSet::new();
+        for op in opsets.values().flat_map(|ops| ops.keys()) {
+            if !seen.insert(op.clone()) {
+                continue;
+            }
+            let Some(usage) = config.type_usage(domain, op) else {
+                continue;
+            };
+            let lines = arg_allowed_types_lines(domain, op, usage);
+            if !lines.is_empty() {
+                keyed.push((format!("{domain}:{op}"), lines));
+            }
+        }
+    }
+    keyed.sort();
+    keyed.into_iter().flat_map(|(_, lines)| lines).collect()
 }
 
 #[cfg(test)]
@@ -371,5 +437,34 @@ mod tests {
             kernel_type_control_entries(&g),
             ["ORT_SPECIFY_OP_KERNEL_GLOBAL_ALLOWED_TYPES(float);"]
         );
+    }
+
+    #[test]
+    fn strict_where_ort_fails() {
+        let global: BTreeSet<String> = ["float".to_owned()].into();
+        let c = OpConfig::parse("ai.onnx;13;ConstantOfShape{\"outputs\": {\"0\": [\"float\"]}}\n")
+            .unwrap();
+        let usage = c.type_usage("ai.onnx", "ConstantOfShape").unwrap();
+        let r = rule("ai.onnx", "ConstantOfShape");
+        assert_eq!(
+            registration_needed(r, AllowedTypes::Global(&global), "float"),
+            Err(ArgIndex::Input(0))
+        );
+        assert_eq!(
+            registration_needed(r, AllowedTypes::Recorded(usage), "float"),
+            Err(ArgIndex::Input(0))
+        );
+        assert!(!typed_registration_needed(
+            &c,
+            "ai.onnx",
+            "ConstantOfShape",
+            "float"
+        ));
+        let where_rule = rule("ai.onnx", "Where");
+        assert_eq!(
+            registration_needed(where_rule, AllowedTypes::Recorded(usage), "float"),
+            Err(ArgIndex::Input(1))
+        );
+        assert_eq!(ArgIndex::Output(2).to_string(), "output 2");
     }
 }

@@ -39,6 +39,7 @@ mod write;
 
 use crate::error::{Error, Result};
 use crate::model::onnx::ModelProto;
+use crate::model::read_model_file;
 use prost::Message;
 use std::collections::HashMap;
 use std::path::Path;
@@ -77,38 +78,17 @@ pub fn max_supported_opsets() -> Vec<(&'static str, i64)> {
     v
 }
 
-/// Read and decode an `.onnx` file.
-fn read_model(path: &Path) -> Result<ModelProto> {
-    if !path.exists() {
-        return Err(Error::ModelNotFound {
-            path: path.to_path_buf(),
-        });
-    }
-    if path.is_dir() {
-        return Err(Error::ModelIsDirectory {
-            path: path.to_path_buf(),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io("reading", path, e))?;
-    if bytes.is_empty() {
-        return Err(Error::EmptyModel {
-            path: path.to_path_buf(),
-        });
-    }
-    ModelProto::decode(bytes.as_slice()).map_err(|e| Error::InvalidOnnx {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })
-}
-
 /// Convert an `.onnx` model to ORT-format bytes.
 ///
 /// External tensor data is read relative to the model's directory. The result is
 /// byte-for-byte reproducible.
 pub fn convert(onnx_path: &Path) -> Result<Vec<u8>> {
-    let model = read_model(onnx_path)?;
-    let file_len = std::fs::metadata(onnx_path).map(|m| m.len()).unwrap_or(0);
-    convert_model(&model, onnx_path, file_len)
+    let bytes = read_model_file(onnx_path)?;
+    let model = ModelProto::decode(bytes.as_slice()).map_err(|e| Error::InvalidOnnx {
+        path: onnx_path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    convert_model(&model, onnx_path, bytes.len() as u64)
 }
 
 /// Convert an already decoded model; `path` locates external data and names the model in errors.

@@ -266,16 +266,6 @@ pub(crate) fn domain_of_constant(constant: &str) -> Option<&'static str> {
     })
 }
 
-/// The ORT constant for the domains type reduction knows about.
-pub(crate) fn constant_of_domain(domain: &str) -> Option<&'static str> {
-    Some(match domain {
-        "ai.onnx" => "kOnnxDomain",
-        "ai.onnx.ml" => "kMLDomain",
-        "com.microsoft" => "kMSDomain",
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
