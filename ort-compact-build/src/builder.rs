@@ -142,6 +142,16 @@ impl Artifacts {
     }
 }
 
+/// The runtime an output directory is made from.
+struct BuiltWith<'a> {
+    /// The cached runtime's directory.
+    dir: &'a Path,
+    tools: &'a Toolchain,
+    opts: &'a RuntimeOptions,
+    /// Where compressed sizes are remembered by content hash.
+    sizes: &'a Path,
+}
+
 /// A model read and converted, ready for analysis and output.
 struct Prepared {
     name: String,
@@ -324,7 +334,12 @@ impl Builder {
             &out_dir,
             &prepared,
             &config,
-            Some((&runtime_dir, &tools, &opts)),
+            Some(BuiltWith {
+                dir: &runtime_dir,
+                tools: &tools,
+                opts: &opts,
+                sizes: &cache_root.join("sizes"),
+            }),
             &key,
             hit,
             cargo,
@@ -419,29 +434,30 @@ impl Builder {
         out_dir: &Path,
         models: &[Prepared],
         config: &OpConfig,
-        runtime: Option<(&Path, &Toolchain, &RuntimeOptions)>,
+        runtime: Option<BuiltWith<'_>>,
         key: &str,
         hit: bool,
         cargo: bool,
     ) -> Result<Artifacts> {
+        let sizes = runtime.as_ref().map(|r| r.sizes);
         let mut files = Vec::new();
         let mut copied = |name: &str, from: Option<PathBuf>| -> Result<Option<PathBuf>> {
             let bytes = match from {
                 Some(p) => std::fs::read(&p).map_err(|e| Error::io("reading", &p, e))?,
                 None => Vec::new(),
             };
-            files.push(FileInfo::measure(name, &bytes));
+            files.push(FileInfo::measure_cached(name, &bytes, sizes));
             outputs::write_atomic(out_dir, name, &bytes).map(Some)
         };
         let (mut wasm, mut mjs, mut static_lib) = (None, None, None);
         match runtime {
-            Some((dir, _, opts)) if opts.flavor == Flavor::StaticLib => {
+            Some(BuiltWith { dir, opts, .. }) if opts.flavor == Flavor::StaticLib => {
                 static_lib = copied(
                     outputs::STATIC_LIB_FILE,
                     Some(dir.join(outputs::STATIC_LIB_FILE)),
                 )?;
             }
-            Some((dir, _, _)) => {
+            Some(BuiltWith { dir, .. }) => {
                 wasm = copied(outputs::WASM_FILE, Some(dir.join(outputs::WASM_FILE)))?;
                 mjs = copied(outputs::MJS_FILE, Some(dir.join(outputs::MJS_FILE)))?;
             }
@@ -455,7 +471,7 @@ impl Builder {
         for m in models {
             let entry = ModelEntry::new(&m.name, &m.source, &m.signature);
             let path = outputs::write_atomic(out_dir, &entry.ort, m.ort.bytes())?;
-            files.push(FileInfo::measure(&entry.ort, m.ort.bytes()));
+            files.push(FileInfo::measure_cached(&entry.ort, m.ort.bytes(), sizes));
             let artifact = ModelArtifact {
                 name: m.name.clone(),
                 ort: path,
@@ -475,7 +491,7 @@ impl Builder {
             config_text.as_bytes(),
         ));
         let (toolchain, flags) = match runtime {
-            Some((_, tools, opts)) => (
+            Some(BuiltWith { tools, opts, .. }) => (
                 serde_json::json!({
                     "emcc": tools.emcc.version.to_string(),
                     "cmake": tools.cmake.version.to_string(),
@@ -617,7 +633,12 @@ impl RuntimeCache {
         match (&built.wasm, &tools.wasm_opt) {
             (Some(wasm), Some(wasm_opt)) => {
                 progress.say("wasm-opt -Oz size pass");
-                crate::build::optimize_wasm(wasm_opt, wasm, &tmp.path().join(outputs::WASM_FILE), &built.log)?;
+                crate::build::optimize_wasm(
+                    wasm_opt,
+                    wasm,
+                    &tmp.path().join(outputs::WASM_FILE),
+                    &built.log,
+                )?;
             }
             _ => copy(&built.wasm, outputs::WASM_FILE)?,
         }

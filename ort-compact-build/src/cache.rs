@@ -2,7 +2,8 @@
 //!
 //! Layout under the root (`ORT_COMPACT_CACHE_DIR`, else `$XDG_CACHE_HOME/ort-compact-build`, else
 //! `~/.cache/ort-compact-build`): `downloads/` (verified archives), `sources/<key>/` (assembled,
-//! patched source trees), `work/` (warm build directories), `artifacts/<key>/` (finished outputs).
+//! patched source trees), `work/` (warm build directories), `artifacts/<key>/` (finished outputs),
+//! `sizes/` (compressed sizes by content hash).
 //! Every entry is written to a temporary sibling and renamed into place, so an interrupted run
 //! leaves nothing that looks complete.
 

@@ -39,13 +39,39 @@ impl FileInfo {
     /// (tens of MB of LLVM bitcode that is never shipped as is; brotli-11 on it takes minutes,
     /// especially in a build script compiled at opt-level 0).
     pub fn measure(name: &str, bytes: &[u8]) -> FileInfo {
+        Self::measure_cached(name, bytes, None)
+    }
+
+    /// Like [`FileInfo::measure`], reusing sizes recorded under `cache` (a directory of
+    /// `<sha256>.json` files): compressed sizes depend only on the content, and brotli -11 of a
+    /// megabyte takes about a second, which would dominate a cache hit.
+    pub fn measure_cached(name: &str, bytes: &[u8], cache: Option<&Path>) -> FileInfo {
+        let sha256 = sha256_bytes(bytes);
+        let record = cache.map(|dir| dir.join(format!("{sha256}.json")));
+        let known = record
+            .as_ref()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice::<(u64, u64)>(&b).ok());
         let compress = name != STATIC_LIB_FILE;
+        let (gzip, brotli) = known.unwrap_or_else(|| {
+            if compress {
+                (gzip_size(bytes), brotli_size(bytes))
+            } else {
+                (0, 0)
+            }
+        });
+        if let (Some(path), None) = (&record, known) {
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let _ = crate::util::write_atomic(path, format!("[{gzip},{brotli}]").as_bytes());
+        }
         FileInfo {
             name: name.to_string(),
-            sha256: sha256_bytes(bytes),
+            sha256,
             raw: bytes.len() as u64,
-            gzip: if compress { gzip_size(bytes) } else { 0 },
-            brotli: if compress { brotli_size(bytes) } else { 0 },
+            gzip,
+            brotli,
         }
     }
 }
