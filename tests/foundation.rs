@@ -63,15 +63,27 @@ fn provisions_verified_archive_and_second_run_is_a_no_op() {
     let cache = tempfile::tempdir().unwrap();
     let sha = fake_archive(cache.path());
     let pins = fake_pins(cache.path(), &sha);
-    let tree = Provisioner::new(cache.path()).offline(true).pins(pins.clone()).provision().unwrap();
+    let tree = Provisioner::new(cache.path())
+        .offline(true)
+        .pins(pins.clone())
+        .provision()
+        .unwrap();
     assert_eq!(
         std::fs::read_to_string(tree.ort_dir().join("VERSION_NUMBER")).unwrap(),
         "1.21.0\n"
     );
     let started = std::time::Instant::now();
-    let again = Provisioner::new(cache.path()).offline(true).pins(pins).provision().unwrap();
+    let again = Provisioner::new(cache.path())
+        .offline(true)
+        .pins(pins)
+        .provision()
+        .unwrap();
     assert_eq!(again.root(), tree.root());
-    assert!(started.elapsed().as_secs() < 2, "second provisioning took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs() < 2,
+        "second provisioning took {:?}",
+        started.elapsed()
+    );
     assert_eq!(trees(cache.path()).len(), 1);
 }
 
@@ -81,20 +93,31 @@ fn hash_mismatch_names_file_and_both_hashes_and_leaves_nothing() {
     let actual = fake_archive(cache.path());
     let wrong = "0".repeat(64);
     let pins = fake_pins(cache.path(), &wrong);
-    let err = Provisioner::new(cache.path()).offline(true).pins(pins).provision().unwrap_err();
+    let err = Provisioner::new(cache.path())
+        .offline(true)
+        .pins(pins)
+        .provision()
+        .unwrap_err();
     assert!(matches!(err, Error::HashMismatch { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(msg.contains("fake-ort.tar.gz"), "{msg}");
     assert!(msg.contains(&wrong) && msg.contains(&actual), "{msg}");
     assert!(msg.contains("delete it"), "{msg}");
-    assert!(trees(cache.path()).is_empty(), "a source tree was left behind");
+    assert!(
+        trees(cache.path()).is_empty(),
+        "a source tree was left behind"
+    );
 }
 
 #[test]
 fn missing_archive_offline_says_how_to_fix() {
     let cache = tempfile::tempdir().unwrap();
     let pins = fake_pins(cache.path(), &"a".repeat(64));
-    let err = Provisioner::new(cache.path()).offline(true).pins(pins).provision().unwrap_err();
+    let err = Provisioner::new(cache.path())
+        .offline(true)
+        .pins(pins)
+        .provision()
+        .unwrap_err();
     assert!(matches!(err, Error::MissingArchive { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(msg.contains("fake-ort.tar.gz"), "{msg}");
@@ -108,7 +131,10 @@ fn unreadable_or_invalid_pin_files_are_typed_errors() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.toml");
     let msg = Pins::load(&missing).unwrap_err().to_string();
-    assert!(msg.contains("nope.toml") && msg.contains("cannot read"), "{msg}");
+    assert!(
+        msg.contains("nope.toml") && msg.contains("cannot read"),
+        "{msg}"
+    );
 
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "schema = 1\nort_version = 3\n").unwrap();
@@ -130,10 +156,25 @@ fn unreadable_or_invalid_pin_files_are_typed_errors() {
 fn bundled_pins_cover_every_source_the_build_uses() {
     let pins = Pins::bundled().unwrap();
     assert_eq!(pins.ort_version, ORT_VERSION);
-    let names: Vec<&str> = pins.sources.iter().map(|s| s.fetchcontent.as_str()).collect();
+    let names: Vec<&str> = pins
+        .sources
+        .iter()
+        .map(|s| s.fetchcontent.as_str())
+        .collect();
     for needed in [
-        "", "abseil_cpp", "protobuf", "utf8_range", "onnx", "flatbuffers", "date", "eigen", "GSL",
-        "nlohmann_json", "re2", "safeint", "mp11",
+        "",
+        "abseil_cpp",
+        "protobuf",
+        "utf8_range",
+        "onnx",
+        "flatbuffers",
+        "date",
+        "eigen",
+        "GSL",
+        "nlohmann_json",
+        "re2",
+        "safeint",
+        "mp11",
     ] {
         assert!(names.contains(&needed), "pin file lacks {needed:?}");
     }
@@ -144,11 +185,14 @@ fn bundled_pins_cover_every_source_the_build_uses() {
 #[test]
 fn real_sources_compile_with_emcc_and_run_in_node() {
     let env = ort_compact_build::env::Env::new();
-    let tree = Provisioner::from_env(&env).provision().expect("provisioning the pinned sources");
+    let tree = Provisioner::from_env(&env)
+        .provision()
+        .expect("provisioning the pinned sources");
     let version = std::fs::read_to_string(tree.ort_dir().join("VERSION_NUMBER")).unwrap();
     assert_eq!(version.trim(), ORT_VERSION);
     // Our patches are applied to the cached copy.
-    let mlasi = std::fs::read_to_string(tree.ort_dir().join("onnxruntime/core/mlas/lib/mlasi.h")).unwrap();
+    let mlasi =
+        std::fs::read_to_string(tree.ort_dir().join("onnxruntime/core/mlas/lib/mlasi.h")).unwrap();
     assert!(mlasi.contains("ort-compact-build"), "MLAS patch missing");
 
     let tools = ort_compact_build::toolchain::Toolchain::detect(&env).expect("toolchain");
@@ -175,8 +219,15 @@ int main() {
         .arg(&js)
         .output()
         .unwrap();
-    assert!(out.status.success(), "emcc failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "emcc failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run = Command::new(&tools.node.path).arg(&js).output().unwrap();
     assert!(run.status.success());
-    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "ORT_API_VERSION=21 ORT_OK=0");
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).trim(),
+        "ORT_API_VERSION=21 ORT_OK=0"
+    );
 }

@@ -167,7 +167,11 @@ fn cache_hits_weights_only_changes_and_concurrent_builds() {
     let stale = cache.join("artifacts/.tmp-interrupted");
     std::fs::create_dir_all(&stale).unwrap();
     std::fs::write(stale.join("ort-wasm.wasm"), b"half").unwrap();
-    let touched = Command::new("touch").args(["-d", "2 days ago"]).arg(&stale).status().unwrap();
+    let touched = Command::new("touch")
+        .args(["-d", "2 days ago"])
+        .arg(&stale)
+        .status()
+        .unwrap();
     assert!(touched.success());
 
     // Two builds of the same new op set at once: both succeed, exactly one builds.

@@ -290,9 +290,7 @@ impl<'fbb, 'l> Writer<'fbb, 'l> {
         let mut strings = None;
         let mut tensors = None;
         match AttributeType::try_from(ty) {
-            Ok(AttributeType::String) => {
-                s = Some(self.fbb.create_byte_string(&a.s))
-            }
+            Ok(AttributeType::String) => s = Some(self.fbb.create_byte_string(&a.s)),
             Ok(AttributeType::Tensor) => {
                 let tensor = a.t.as_ref().ok_or_else(|| {
                     self.loc

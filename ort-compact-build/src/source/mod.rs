@@ -155,7 +155,8 @@ impl Provisioner {
             }
         }
         // Build directories record source paths: always hand out the real path.
-        let root = std::fs::canonicalize(&final_dir).map_err(|e| Error::io("resolving", &final_dir, e))?;
+        let root =
+            std::fs::canonicalize(&final_dir).map_err(|e| Error::io("resolving", &final_dir, e))?;
         Ok(tree(&pins, root, key))
     }
 
