@@ -581,18 +581,7 @@ impl RuntimeCache {
         type_reduction: bool,
         progress: &Progress,
     ) -> Result<(PathBuf, String, bool)> {
-        let pins = crate::source::Pins::bundled()?;
-        let material = format!(
-            "recipe {RECIPE_VERSION}\npins {}\nconfig {}\nopts {:?}\ntypes {type_reduction}\nemcc {}\ncmake {}\nclosure {}\nwasm-opt {}\n",
-            sha256_bytes(pins.text.as_bytes()),
-            config,
-            opts,
-            tools.emcc.version,
-            tools.cmake.version,
-            tools.closure_compiler.is_some(),
-            tools.wasm_opt.is_some(),
-        );
-        let key = sha256_bytes(material.as_bytes())[..20].to_string();
+        let key = runtime_key(tools, provisioner, config, opts, type_reduction)?;
         let dir = self.root.join(&key);
         if dir.is_dir() {
             progress.say(format!("runtime cache hit ({key})"));
@@ -649,5 +638,72 @@ impl RuntimeCache {
         let kept = tmp.keep();
         std::fs::rename(&kept, &dir).map_err(|e| Error::io("moving the runtime into", &dir, e))?;
         Ok((dir, key, false))
+    }
+}
+
+/// The cache key of a runtime: everything its bytes depend on.
+fn runtime_key(
+    tools: &Toolchain,
+    provisioner: &Provisioner,
+    config: &OpConfig,
+    opts: &RuntimeOptions,
+    type_reduction: bool,
+) -> Result<String> {
+    let material = format!(
+        "recipe {RECIPE_VERSION}\nsources {}\nconfig {}\nopts {:?}\ntypes {type_reduction}\nemcc {}\ncmake {}\nclosure {}\nwasm-opt {}\n",
+        provisioner.tree_key()?,
+        config,
+        opts,
+        tools.emcc.version,
+        tools.cmake.version,
+        tools.closure_compiler.is_some(),
+        tools.wasm_opt.is_some(),
+    );
+    Ok(sha256_bytes(material.as_bytes())[..20].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::toolchain::{Tool, Version};
+
+    fn tools() -> Toolchain {
+        let tool = |v| Tool {
+            path: PathBuf::from("/x"),
+            version: v,
+        };
+        Toolchain {
+            emcc: tool(Version(6, 0, 5)),
+            cmake: tool(Version(3, 31, 10)),
+            ninja: tool(Version(1, 11, 1)),
+            protoc: tool(Version(3, 21, 12)),
+            node: tool(Version(20, 0, 0)),
+            closure_compiler: None,
+            wasm_opt: None,
+        }
+    }
+
+    #[test]
+    fn runtime_key_follows_sources_ops_and_options() {
+        let mut config = OpConfig::new();
+        config.add_op("ai.onnx", 13, "Relu");
+        let opts = RuntimeOptions::default();
+        let plain = Provisioner::new("/cache");
+        let key = |p: &Provisioner, c: &OpConfig, o: &RuntimeOptions| {
+            runtime_key(&tools(), p, c, o, false).unwrap()
+        };
+        let base = key(&plain, &config, &opts);
+        assert_eq!(base, key(&plain, &config, &opts));
+        let mut user_ort = Provisioner::new("/cache");
+        user_ort.ort_source_dir("/src/onnxruntime");
+        assert_ne!(base, key(&user_ort, &config, &opts), "other ORT sources");
+        let mut more = config.clone();
+        more.add_op("ai.onnx", 13, "Add");
+        assert_ne!(base, key(&plain, &more, &opts), "other operators");
+        let no_simd = RuntimeOptions {
+            simd: false,
+            ..RuntimeOptions::default()
+        };
+        assert_ne!(base, key(&plain, &config, &no_simd), "other options");
     }
 }

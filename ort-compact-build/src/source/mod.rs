@@ -138,12 +138,22 @@ impl Provisioner {
         &self.cache_dir
     }
 
+    /// The key of the tree [`Provisioner::provision`] would return (hash of pins, patches,
+    /// overlays and overrides), without assembling anything.
+    pub fn tree_key(&self) -> Result<String> {
+        self.key(&self.current_pins()?)
+    }
+
+    fn current_pins(&self) -> Result<Pins> {
+        match &self.pins {
+            Some(p) => Ok(p.clone()),
+            None => Pins::bundled(),
+        }
+    }
+
     /// Assemble the tree if needed and return it.
     pub fn provision(&self) -> Result<SourceTree> {
-        let pins = match &self.pins {
-            Some(p) => p.clone(),
-            None => Pins::bundled()?,
-        };
+        let pins = self.current_pins()?;
         let key = self.key(&pins)?;
         let sources = self.cache_dir.join("sources");
         let final_dir = sources.join(&key);
