@@ -256,7 +256,7 @@ fn missing(spec: &Spec, searched: String) -> Error {
     Error::ToolMissing {
         tool: spec.tool,
         searched,
-        hint: format!("{} {INSTALL_ALL}.", spec.hint),
+        hint: format!("{}. {INSTALL_ALL}.", spec.hint),
     }
 }
 
@@ -267,7 +267,7 @@ fn check(path: &Path, spec: &Spec, origin: &str) -> Result<Tool> {
         .map_err(|e| Error::ToolMissing {
             tool: spec.tool,
             searched: format!("{} from {origin} cannot be run: {e}", path.display()),
-            hint: format!("{} {INSTALL_ALL}.", spec.hint),
+            hint: format!("{}. {INSTALL_ALL}.", spec.hint),
         })?;
     let text = format!(
         "{}{}",
@@ -284,7 +284,7 @@ fn check(path: &Path, spec: &Spec, origin: &str) -> Result<Tool> {
         path: path.to_path_buf(),
         found,
         required: required.clone(),
-        hint: format!("{} {INSTALL_ALL}.", spec.hint),
+        hint: format!("{}. {INSTALL_ALL}.", spec.hint),
     };
     // emcc's first line ends with its version; others print it first.
     let version = if spec.tool == "emcc" {
