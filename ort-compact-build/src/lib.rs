@@ -12,7 +12,7 @@
 //! | source | [`source`] | pinned, sha256-verified ONNX Runtime 1.21.0 + third-party sources |
 //! | toolchain | [`toolchain`] | find and check emcc, cmake, ninja, protoc, node |
 //!
-//! Shared pieces: [`env`] (overrides, `rerun-if-env-changed`), [`cache`] (cache root, locks),
+//! Shared pieces: [`env`](mod@env) (overrides, `rerun-if-env-changed`), [`cache`] (cache root, locks),
 //! [`progress`] (stage messages).
 //!
 //! All fallible functions return [`Result`] with the crate's single [`Error`] type, whose

@@ -144,7 +144,7 @@ pub struct Manifest {
     pub files: Vec<FileInfo>,
 }
 
-/// Write `bytes` to `dir/name` atomically (see [`crate::util::write_atomic`]); returns the path.
+/// Write `bytes` to `dir/name` atomically (temporary file in `dir`, then rename); returns the path.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     let dest = dir.join(name);
     crate::util::write_atomic(&dest, bytes)?;

@@ -252,7 +252,7 @@ pub struct TensorProto {
     /// Dimensions.
     #[prost(int64, repeated, packed = "false", tag = "1")]
     pub dims: Vec<i64>,
-    /// Element type code (see [`tensor_proto::DataType`]).
+    /// Element type code (see [`crate::model::ElementType`]).
     #[prost(int32, tag = "2")]
     pub data_type: i32,
     /// For chunked tensors: the part this message holds.
@@ -298,58 +298,6 @@ pub struct TensorProto {
 
 /// Nested types of [`TensorProto`].
 pub mod tensor_proto {
-    /// Element type codes (the same numbers as [`crate::model::ElementType`]).
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
-    #[repr(i32)]
-    pub enum DataType {
-        /// Not set.
-        Undefined = 0,
-        /// 32-bit float.
-        Float = 1,
-        /// uint8.
-        Uint8 = 2,
-        /// int8.
-        Int8 = 3,
-        /// uint16.
-        Uint16 = 4,
-        /// int16.
-        Int16 = 5,
-        /// int32.
-        Int32 = 6,
-        /// int64.
-        Int64 = 7,
-        /// string.
-        String = 8,
-        /// bool.
-        Bool = 9,
-        /// IEEE half float.
-        Float16 = 10,
-        /// 64-bit float.
-        Double = 11,
-        /// uint32.
-        Uint32 = 12,
-        /// uint64.
-        Uint64 = 13,
-        /// Complex of two float32.
-        Complex64 = 14,
-        /// Complex of two float64.
-        Complex128 = 15,
-        /// bfloat16.
-        Bfloat16 = 16,
-        /// float8 e4m3fn.
-        Float8e4m3fn = 17,
-        /// float8 e4m3fnuz.
-        Float8e4m3fnuz = 18,
-        /// float8 e5m2.
-        Float8e5m2 = 19,
-        /// float8 e5m2fnuz.
-        Float8e5m2fnuz = 20,
-        /// 4-bit unsigned integer.
-        Uint4 = 21,
-        /// 4-bit signed integer.
-        Int4 = 22,
-    }
-
     /// Where a tensor's data is stored.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
     #[repr(i32)]
@@ -440,7 +388,7 @@ pub mod type_proto {
     /// A dense tensor type.
     #[derive(Clone, PartialEq, Eq, Hash, prost::Message)]
     pub struct Tensor {
-        /// Element type code ([`super::tensor_proto::DataType`]).
+        /// Element type code ([`crate::model::ElementType`]).
         #[prost(int32, tag = "1")]
         pub elem_type: i32,
         /// Shape, if known (absent = unknown rank).

@@ -11,7 +11,7 @@ pub struct Args {
     /// Cache root (default: $ORT_COMPACT_CACHE_DIR, else ~/.cache/ort-compact-build).
     #[arg(long)]
     cache_dir: Option<PathBuf>,
-    /// Never download: every archive must already be in <cache>/downloads.
+    /// Never download: every archive must already be in `<cache>/downloads`.
     #[arg(long)]
     offline: bool,
     /// Use this pin file instead of the bundled vendor/pins.toml.
