@@ -17,24 +17,19 @@ use std::time::{Duration, Instant, SystemTime};
 #[path = "support/ort_sources.rs"]
 mod ort_sources;
 
-fn ort_src() -> Option<PathBuf> {
-    Some(ort_sources::ort_src())
-}
+use ort_sources::ort_src;
 
 fn reduce(
     config: &str,
     build: &std::path::Path,
     options: ReduceOptions,
 ) -> ort_compact_build::Result<ort_compact_build::reduce::ReduceReport> {
-    let src = ort_src().expect("checked by caller");
+    let src = ort_src();
     write_reduced_sources(&src, build, &OpConfig::parse(config).unwrap(), &options)
 }
 
 #[test]
 fn unknown_operator_is_an_error_naming_it() {
-    if ort_src().is_none() {
-        return;
-    }
     let build = tempfile::tempdir().unwrap();
     let err = reduce(
         "ai.onnx;13;Add,NoSuchOp\n",
@@ -93,9 +88,6 @@ fn unknown_operator_is_an_error_naming_it() {
 
 #[test]
 fn contrib_and_ml_flags() {
-    if ort_src().is_none() {
-        return;
-    }
     let build = tempfile::tempdir().unwrap();
     let r = reduce(
         "ai.onnx;13;Add,Relu,MatMul\n",
@@ -142,9 +134,6 @@ fn mtimes(root: &std::path::Path) -> Vec<(PathBuf, SystemTime)> {
 
 #[test]
 fn second_run_rewrites_nothing_and_changes_touch_only_changed_files() {
-    if ort_src().is_none() {
-        return;
-    }
     let build = tempfile::tempdir().unwrap();
     let root = build.path().join(OP_REDUCTION_DIR);
     let config = "ai.onnx;13;Add{\"inputs\": {\"0\": [\"float\"]}},Relu\n";
@@ -198,15 +187,12 @@ fn second_run_rewrites_nothing_and_changes_touch_only_changed_files() {
     // Switching type reduction off restores the original overrides file.
     let fourth = reduce(config, build.path(), ReduceOptions::default()).unwrap();
     assert!(fourth.type_control_rewritten && fourth.type_control_lines == 0);
-    let original = std::fs::read(ort_src().unwrap().join(TYPE_CONTROL_FILE)).unwrap();
+    let original = std::fs::read(ort_src().join(TYPE_CONTROL_FILE)).unwrap();
     assert_eq!(std::fs::read(&inc).unwrap(), original);
 }
 
 #[test]
 fn stale_generated_files_are_removed() {
-    if ort_src().is_none() {
-        return;
-    }
     let build = tempfile::tempdir().unwrap();
     let stale = build
         .path()
@@ -221,9 +207,6 @@ fn stale_generated_files_are_removed() {
 
 #[test]
 fn type_information_conflicts_and_reduced_away_ops_are_reported() {
-    if ort_src().is_none() {
-        return;
-    }
     let build = tempfile::tempdir().unwrap();
     let typed = ReduceOptions {
         type_reduction: true,
@@ -248,9 +231,6 @@ fn type_information_conflicts_and_reduced_away_ops_are_reported() {
 
 #[test]
 fn full_reduction_is_fast() {
-    if ort_src().is_none() {
-        return;
-    }
     let build = tempfile::tempdir().unwrap();
     let config =
         "ai.onnx;13;Add{\"inputs\": {\"0\": [\"float\"]}},Relu,MatMul,Softmax,Gemm,Reshape\n\
@@ -271,9 +251,6 @@ fn full_reduction_is_fast() {
 
 #[test]
 fn kernels_only_under_preprocessor_conditions_are_reported() {
-    if ort_src().is_none() {
-        return;
-    }
     let build = tempfile::tempdir().unwrap();
     let r = reduce(
         "ai.onnx;13;Relu\nai.onnx.ml;3;LinearClassifier\ncom.microsoft;1;FusedGemm,MatMulFpQ4\n",

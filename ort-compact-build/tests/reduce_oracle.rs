@@ -15,19 +15,18 @@ use std::process::Command;
 #[path = "support/ort_sources.rs"]
 mod ort_sources;
 
-fn ort_src() -> Option<PathBuf> {
-    Some(ort_sources::ort_src())
-}
+use ort_sources::ort_src;
 
-fn python_ok() -> bool {
+/// The oracle needs python3 with `flatbuffers` (installed by scripts/install-toolchain.sh).
+fn require_python() {
     let ok = Command::new("python3")
         .args(["-c", "import flatbuffers"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !ok {
-        panic!("python3 with flatbuffers (the oracle) is not available: run scripts/install-toolchain.sh");
-    }
-    ok
+    assert!(
+        ok,
+        "python3 with flatbuffers (the oracle) is not available: run scripts/install-toolchain.sh"
+    );
 }
 
 /// Runs ORT's script; returns its build dir. The script only reads the source tree
@@ -58,14 +57,9 @@ fn oracle(src: &Path, work: &Path, config: &str, options: &ReduceOptions) -> Pat
 }
 
 /// Runs both and asserts identical output files; returns our report and the oracle's build dir.
-fn compare(
-    config: &str,
-    options: ReduceOptions,
-) -> Option<(ReduceReport, PathBuf, tempfile::TempDir)> {
-    let src = ort_src()?;
-    if !python_ok() {
-        return None;
-    }
+fn compare(config: &str, options: ReduceOptions) -> (ReduceReport, PathBuf, tempfile::TempDir) {
+    let src = ort_src();
+    require_python();
     let work = tempfile::tempdir().unwrap();
     let theirs = oracle(&src, work.path(), config, &options);
     let ours = work.path().join("our-build");
@@ -94,7 +88,7 @@ fn compare(
             );
         }
     }
-    Some((report, theirs, work))
+    (report, theirs, work)
 }
 
 /// Active (not commented out) registration entries of a generated file, as their joined text.
@@ -124,11 +118,7 @@ fn op_of(entry: &str) -> String {
 
 #[test]
 fn add_relu_matmul_matches_oracle() {
-    let Some((report, theirs, _w)) =
-        compare("ai.onnx;13;Add,Relu,MatMul\n", ReduceOptions::default())
-    else {
-        return;
-    };
+    let (report, theirs, _w) = compare("ai.onnx;13;Add,Relu,MatMul\n", ReduceOptions::default());
     let cpu = theirs.join(OP_REDUCTION_DIR).join(CPU_PROVIDER_FILE);
     let entries = active_entries(&cpu);
     // Expected from the 1.21 source: MatMul(13+) and Add/Relu(13..13) typed kernels.
@@ -197,17 +187,13 @@ fn type_reduction_matches_oracle() {
         type_reduction: true,
         ..Default::default()
     };
-    let Some((report, _theirs, _w)) = compare(TYPED, options) else {
-        return;
-    };
+    let (report, _theirs, _w) = compare(TYPED, options);
     assert!(report.type_control_lines >= 8, "{report:?}");
     assert!(report.contrib_ops_needed);
     let cpu = report.file(CPU_PROVIDER_FILE).unwrap();
     assert!(cpu.kept > 0);
     // Without type reduction more registrations survive.
-    let Some((untyped, _, _w2)) = compare(TYPED, ReduceOptions::default()) else {
-        return;
-    };
+    let (untyped, _, _w2) = compare(TYPED, ReduceOptions::default());
     assert!(untyped.file(CPU_PROVIDER_FILE).unwrap().kept > cpu.kept);
     assert_eq!(untyped.type_control_lines, 0);
 }
@@ -220,9 +206,7 @@ fn global_types_match_oracle() {
         type_reduction: true,
         ..Default::default()
     };
-    let Some((report, _, _w)) = compare(config, options) else {
-        return;
-    };
+    let (report, _, _w) = compare(config, options);
     assert_eq!(report.type_control_lines, 1);
 }
 
@@ -230,9 +214,7 @@ fn global_types_match_oracle() {
 fn contrib_and_ml_domains_match_oracle() {
     let config = "ai.onnx;17;LayerNormalization,Softmax\ncom.microsoft;1;FusedGemm,Gelu,QuickGelu,\
                   MatMulNBits,FusedConv\nai.onnx.ml;3;TreeEnsembleClassifier,ZipMap\n";
-    let Some((report, theirs, _w)) = compare(config, ReduceOptions::default()) else {
-        return;
-    };
+    let (report, theirs, _w) = compare(config, ReduceOptions::default());
     assert!(report.contrib_ops_needed && report.ml_ops_needed);
     let contrib = theirs.join(OP_REDUCTION_DIR).join(CPU_CONTRIB_FILE);
     let mut ops: Vec<String> = active_entries(&contrib).iter().map(|e| op_of(e)).collect();
@@ -254,25 +236,23 @@ fn many_ops_several_opsets_match_oracle() {
                   ai.onnx;11;Resize,Pad,Clip,Gather,Slice,Squeeze,Unsqueeze,Range,TopK,NonMaxSuppression,If,Loop\n\
                   ai.onnx;18;ReduceMean,Split,Resize,Pad,ScatterElements,LpPool,Col2Im,BitwiseAnd\n\
                   ai.onnx;21;Cast,Reshape,Transpose,QuantizeLinear,DequantizeLinear,Identity,Flatten\n";
-    let _ = compare(config, ReduceOptions::default());
+    compare(config, ReduceOptions::default());
 }
 
 #[test]
 fn all_ops_and_extended_build_match_oracle() {
-    let _ = compare(
+    let (report, _, _w) = compare(
         "!no_ops_specified_means_all_ops_are_required\n",
         ReduceOptions::default(),
-    )
-    .map(|(report, _, _w)| {
-        assert_eq!(report.file(CPU_PROVIDER_FILE).unwrap().removed, 0);
-        assert!(report.contrib_ops_needed && report.ml_ops_needed);
-    });
+    );
+    assert_eq!(report.file(CPU_PROVIDER_FILE).unwrap().removed, 0);
+    assert!(report.contrib_ops_needed && report.ml_ops_needed);
     let options = ReduceOptions {
         type_reduction: true,
         extended_minimal_build: true,
     };
-    let _ = compare(TYPED, options);
-    let _ = compare(
+    compare(TYPED, options);
+    compare(
         "ai.onnx;13;Add,Relu\n",
         ReduceOptions {
             type_reduction: false,
@@ -285,9 +265,7 @@ fn all_ops_and_extended_build_match_oracle() {
 /// operator that has a type rule: exercises every entry and every type rule against the oracle.
 #[test]
 fn every_operator_with_types_matches_oracle() {
-    let Some(src) = ort_src() else {
-        return;
-    };
+    let src = ort_src();
     let mut onnx = std::collections::BTreeSet::new();
     let mut ml = std::collections::BTreeSet::new();
     let mut ms = std::collections::BTreeSet::new();
@@ -375,13 +353,11 @@ fn every_operator_with_types_matches_oracle() {
         type_reduction: true,
         ..Default::default()
     };
-    let Some((report, _, _w)) = compare(&text, typed_options) else {
-        return;
-    };
+    let (report, _, _w) = compare(&text, typed_options);
     assert!(
         report.type_control_lines > 50,
         "{}",
         report.type_control_lines
     );
-    let _ = compare(&text, ReduceOptions::default());
+    compare(&text, ReduceOptions::default());
 }
