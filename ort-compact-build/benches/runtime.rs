@@ -6,6 +6,9 @@
 //! `cargo bench -p ort-compact-build --bench runtime` writes target/bench-reports/runtime.md.
 //! Needs what the tests need (scripts/test.sh installs it).
 
+#[path = "../tests/verify_support/mod.rs"]
+mod verify_support;
+
 use ort_compact_build::outputs::FileInfo;
 use ort_compact_build::progress::ProgressMode;
 use ort_compact_build::{Artifacts, Builder};
@@ -14,31 +17,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn python(code: &str) -> String {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(code)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn tensor(ty: &str, dims: &[i64], data: Vec<Value>) -> Value {
-    json!({"type": ty, "dims": dims, "data": data})
-}
+use verify_support::{located, partial_cache, run_ok, sklearn_models, tensor, workspace};
 
 fn floats(n: usize, f: impl Fn(usize) -> f64) -> Vec<Value> {
     (0..n).map(|i| json!(f(i) as f32 as f64)).collect()
@@ -51,15 +30,8 @@ struct Case {
 }
 
 fn cases(tmp: &Path) -> Vec<Case> {
-    let silero = python(
-        "import importlib.util as u, os; print(os.path.join(os.path.dirname(u.find_spec('silero_vad').origin), 'data', 'silero_vad.onnx'))",
-    );
-    let skl = Command::new("python3")
-        .arg(workspace().join("scripts/oracle/sklearn_models.py"))
-        .arg(tmp.join("sklearn"))
-        .output()
-        .unwrap();
-    let skl: Vec<(String, PathBuf)> = serde_json::from_slice(&skl.stdout).unwrap();
+    let silero = located("silero_vad");
+    let skl = sklearn_models(&tmp.join("sklearn"));
     let tone = floats(512, |i| {
         0.5 * (2.0 * std::f64::consts::PI * 440.0 * i as f64 / 16000.0).sin()
     });
@@ -71,7 +43,7 @@ fn cases(tmp: &Path) -> Vec<Case> {
         },
         Case {
             name: "silero_vad (silero-vad 5.1.2)",
-            models: vec![PathBuf::from(silero)],
+            models: vec![silero],
             inputs: json!({
                 "input": tensor("float32", &[1, 512], tone),
                 "state": tensor("float32", &[2, 1, 128], floats(256, |_| 0.0)),
@@ -102,36 +74,19 @@ fn build(models: &[PathBuf], out: &Path, cache: Option<&Path>) -> (Artifacts, f6
     (a, t.elapsed().as_secs_f64())
 }
 
-/// A cache root whose `shared` entries link to the real cache; the rest starts empty.
-fn partial_cache(tmp: &Path, name: &str, shared: &[&str]) -> PathBuf {
-    let real = ort_compact_build::cache::root(&ort_compact_build::env::Env::new());
-    let root = tmp.join(name);
-    std::fs::create_dir_all(&root).unwrap();
-    for s in shared {
-        std::fs::create_dir_all(real.join(s)).unwrap();
-        std::os::unix::fs::symlink(real.join(s), root.join(s)).unwrap();
-    }
-    root
-}
-
 fn node_bench(runtime: &Path, model: &Path, inputs: &Value, tmp: &Path) -> Value {
     let inputs_path = tmp.join("bench-inputs.json");
     std::fs::write(&inputs_path, inputs.to_string()).unwrap();
-    let out = Command::new("node")
-        .current_dir(workspace().join("tests/js"))
-        .arg("bench-node.mjs")
-        .arg(runtime)
-        .arg(model)
-        .arg(&inputs_path)
-        .arg("50")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        Command::new("node")
+            .current_dir(workspace().join("tests/js"))
+            .arg("bench-node.mjs")
+            .arg(runtime)
+            .arg(model)
+            .arg(&inputs_path)
+            .arg("50"),
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&out).unwrap()
 }
 
 fn machine() -> String {
@@ -170,7 +125,7 @@ fn main() {
         r,
         "Machine: {}. Date: {}.",
         machine(),
-        python("import datetime; print(datetime.date.today())")
+        String::from_utf8_lossy(&run_ok(Command::new("date").arg("+%F"))).trim()
     );
     let _ = writeln!(
         r,

@@ -32,30 +32,6 @@ fn build(models: &[&Path], out: &Path, cache: Option<&Path>) -> Artifacts {
         .unwrap_or_else(|e| panic!("build of {models:?} failed: {e}"))
 }
 
-fn located(key: &str) -> PathBuf {
-    let v: Value = serde_json::from_str(&oracle(&["locate"])).expect("locate JSON");
-    PathBuf::from(
-        v[key]
-            .as_str()
-            .unwrap_or_else(|| panic!("{key} not installed")),
-    )
-}
-
-fn sklearn_models(dir: &Path) -> Vec<(String, PathBuf)> {
-    let script = workspace().join("scripts/oracle/sklearn_models.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// Runs `model` (in `out`) with onnxruntime-web in node and Chromium; compares with Python on `onnx`.
 fn check_both_drivers(out: &Path, ort: &Path, onnx: &Path, inputs: &Value, tmp: &Path) {
     let expected = reference(onnx, inputs, tmp);
@@ -127,19 +103,6 @@ fn sklearn_runtime_matches_python_in_node_and_chromium() {
     }
 }
 
-/// A cache root sharing sources and warm build dirs with the real cache, with its own empty
-/// artifact store: every build in it is a real cache miss.
-fn fresh_artifact_cache(tmp: &Path) -> PathBuf {
-    let real = ort_compact_build::cache::root(&ort_compact_build::env::Env::new());
-    let root = tmp.join("cache");
-    std::fs::create_dir_all(&root).unwrap();
-    for shared in ["downloads", "sources", "work"] {
-        std::fs::create_dir_all(real.join(shared)).unwrap();
-        std::os::unix::fs::symlink(real.join(shared), root.join(shared)).unwrap();
-    }
-    root
-}
-
 fn default_model(dir: &Path, seed: u32) -> PathBuf {
     let out = dir.join(format!("mlp-{seed}.onnx"));
     let script = workspace().join("models/make_default_model.py");
@@ -162,7 +125,7 @@ fn default_model(dir: &Path, seed: u32) -> PathBuf {
 #[test]
 fn cache_hits_weights_only_changes_and_concurrent_builds() {
     let tmp = tempfile::tempdir().unwrap();
-    let cache = fresh_artifact_cache(tmp.path());
+    let cache = partial_cache(tmp.path(), "cache", &["downloads", "sources", "work"]);
     // Leftover of a build interrupted two days ago: not mistaken for a runtime, cleaned up.
     let stale = cache.join("artifacts/.tmp-interrupted");
     std::fs::create_dir_all(&stale).unwrap();

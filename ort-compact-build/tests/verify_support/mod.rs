@@ -236,3 +236,46 @@ pub fn silero_inputs() -> Value {
         "sr": tensor("int64", &[], vec![json!(16000)]),
     })
 }
+
+/// Runs `cmd`, asserts it succeeded (showing its stderr), returns its stdout.
+pub fn run_ok(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} cannot run: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Path of a real model the oracle knows (`sigmoid`, `silero_vad`).
+pub fn located(key: &str) -> PathBuf {
+    let v: Value = serde_json::from_str(&oracle(&["locate"])).expect("locate JSON");
+    PathBuf::from(
+        v[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key} not installed")),
+    )
+}
+
+/// The scikit-learn models of scripts/oracle/sklearn_models.py, written into `dir`.
+pub fn sklearn_models(dir: &Path) -> Vec<(String, PathBuf)> {
+    let script = workspace().join("scripts/oracle/sklearn_models.py");
+    let out = run_ok(Command::new("python3").arg(script).arg(dir));
+    serde_json::from_slice(&out).expect("sklearn_models.py prints JSON")
+}
+
+/// A cache root `tmp/name` whose `shared` entries link to the real cache; the rest starts
+/// empty (e.g. an artifact store of its own, so every build in it is a real miss).
+pub fn partial_cache(tmp: &Path, name: &str, shared: &[&str]) -> PathBuf {
+    let real = ort_compact_build::cache::root(&ort_compact_build::env::Env::new());
+    let root = tmp.join(name);
+    std::fs::create_dir_all(&root).unwrap();
+    for s in shared {
+        std::fs::create_dir_all(real.join(s)).unwrap();
+        std::os::unix::fs::symlink(real.join(s), root.join(s)).unwrap();
+    }
+    root
+}
