@@ -18,7 +18,17 @@ use verify_support::*;
 const TOLERANCE: f64 = 1e-4;
 
 fn build(models: &[&Path], out: &Path, cache: Option<&Path>) -> Artifacts {
+    build_with(models, out, cache, |_| {})
+}
+
+fn build_with(
+    models: &[&Path],
+    out: &Path,
+    cache: Option<&Path>,
+    options: impl FnOnce(&mut Builder),
+) -> Artifacts {
     let mut b = Builder::new(models[0]);
+    options(&mut b);
     for m in &models[1..] {
         b.model(*m);
     }
@@ -85,22 +95,36 @@ fn silero_vad_runtime_matches_python_in_node_and_chromium() {
     check_both_drivers(&out, ort, &onnx, &silero_inputs(), tmp.path());
 }
 
+/// Two kinds of model in one runtime, built without SIMD: the scikit-learn models (ai.onnx.ml)
+/// and the default MLP, whose MatMul with constant weights is what ORT 1.21's scalar packed
+/// SGEMM gets wrong unless our patch keeps weights unpacked in such builds.
 #[test]
-fn sklearn_runtime_matches_python_in_node_and_chromium() {
+fn sklearn_and_mlp_without_simd_match_python_in_node_and_chromium() {
     let tmp = tempfile::tempdir().unwrap();
     let models = sklearn_models(&tmp.path().join("models"));
-    let paths: Vec<&Path> = models.iter().map(|(_, p)| p.as_path()).collect();
+    let mlp = workspace().join("models/mlp-classifier.onnx");
+    let mut paths: Vec<&Path> = models.iter().map(|(_, p)| p.as_path()).collect();
+    paths.push(&mlp);
     let out = tmp.path().join("out");
-    let a = build(&paths, &out, None);
+    let a = build_with(&paths, &out, None, |b| {
+        b.simd(false);
+    });
     assert_runtime_files(&a);
+    let manifest: Value = serde_json::from_slice(&std::fs::read(a.manifest()).unwrap()).unwrap();
+    assert_eq!(manifest["flags"]["simd"], false, "{manifest}");
     let config = std::fs::read_to_string(a.config()).unwrap();
     assert!(config.contains("ai.onnx.ml;"), "{config}");
+    assert!(config.contains("MatMul"), "{config}");
     // Iris-like rows (sepal/petal lengths and widths).
     let rows = [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3, 5.9, 2.8, 4.3, 1.3];
     let inputs = json!({ "input": tensor("float32", &[3, 4], f32_values(rows)) });
     for (m, (_, onnx)) in a.models().iter().zip(&models) {
         check_both_drivers(&out, &m.ort, onnx, &inputs, tmp.path());
     }
+    let mlp_ort = &a.models()[models.len()].ort;
+    let features = (0..32).map(|i| f64::from(i % 7) * 0.3 - 0.9);
+    let mlp_inputs = json!({ "features": tensor("float32", &[2, 16], f32_values(features)) });
+    check_both_drivers(&out, mlp_ort, &mlp, &mlp_inputs, tmp.path());
 }
 
 fn default_model(dir: &Path, seed: u32) -> PathBuf {

@@ -13,6 +13,10 @@ pub const LTO_LINK_FIX: &str = "-Wl,-u,__cxa_increment_exception_refcount";
 /// Compiler flag that keeps abseil's use of Emscripten's deprecated version macros a warning.
 const NO_ERROR_DEPRECATED: &str = "-Wno-error=deprecated-pragma";
 
+/// Optimisation flags of the MinSizeRel configuration: `-Oz` rather than cmake's `-Os`
+/// (2 % smaller at the same speed on this project's models).
+const SIZE_FLAGS: &str = "-Oz -DNDEBUG";
+
 fn on(b: bool) -> &'static str {
     if b {
         "ON"
@@ -26,10 +30,25 @@ pub fn definitions(
     tools: &Toolchain,
     sources: &SourceTree,
     opts: &RuntimeOptions,
+    build_dir: &Path,
 ) -> Vec<(String, String)> {
     let emscripten_cmake = tools
         .emscripten_root()
         .join("cmake/Modules/Platform/Emscripten.cmake");
+    // Source and build paths reach the binary through `__FILE__`: map them to fixed names so
+    // the runtime's bytes do not depend on where the cache is.
+    let mut common_flags = format!(
+        "{NO_ERROR_DEPRECATED} -ffile-prefix-map={}=/ort-build -ffile-prefix-map={}=/ort-src",
+        path(build_dir),
+        path(sources.root()),
+    );
+    if !sources.ort_dir().starts_with(sources.root()) {
+        // A user checkout (ORT_COMPACT_ORT_SOURCE_DIR) outside the assembled tree.
+        common_flags += &format!(
+            " -ffile-prefix-map={}=/ort-src/onnxruntime",
+            path(sources.ort_dir())
+        );
+    }
     let mut d: Vec<(String, String)> = vec![
         ("CMAKE_BUILD_TYPE".into(), "MinSizeRel".into()),
         ("CMAKE_TOOLCHAIN_FILE".into(), path(&emscripten_cmake)),
@@ -49,6 +68,23 @@ pub fn definitions(
             on(!opts.contrib_ops).into(),
         ),
         ("onnxruntime_DISABLE_ML_OPS".into(), on(!opts.ml_ops).into()),
+        (
+            "onnxruntime_DISABLE_SPARSE_TENSORS".into(),
+            on(!opts.sparse_tensors).into(),
+        ),
+        (
+            "onnxruntime_DISABLE_OPTIONAL_TYPE".into(),
+            on(!opts.optional_type).into(),
+        ),
+        (
+            "onnxruntime_DISABLE_FLOAT8_TYPES".into(),
+            on(!opts.float8_types).into(),
+        ),
+        // The model stage refuses external data, so the runtime never loads any.
+        (
+            "onnxruntime_DISABLE_EXTERNAL_INITIALIZERS".into(),
+            "ON".into(),
+        ),
         (
             "onnxruntime_ENABLE_WEBASSEMBLY_SIMD".into(),
             on(opts.simd).into(),
@@ -81,8 +117,11 @@ pub fn definitions(
         ),
         ("FETCHCONTENT_FULLY_DISCONNECTED".into(), "ON".into()),
         ("FETCHCONTENT_TRY_FIND_PACKAGE_MODE".into(), "NEVER".into()),
-        ("CMAKE_C_FLAGS".into(), NO_ERROR_DEPRECATED.into()),
-        ("CMAKE_CXX_FLAGS".into(), NO_ERROR_DEPRECATED.into()),
+        ("CMAKE_C_FLAGS".into(), common_flags.clone()),
+        ("CMAKE_CXX_FLAGS".into(), common_flags),
+        // emcc also takes these at the (LTO) link, where the code is generated.
+        ("CMAKE_C_FLAGS_MINSIZEREL".into(), SIZE_FLAGS.into()),
+        ("CMAKE_CXX_FLAGS_MINSIZEREL".into(), SIZE_FLAGS.into()),
         ("CMAKE_EXE_LINKER_FLAGS".into(), LTO_LINK_FIX.into()),
     ];
     for (name, dir) in sources.fetchcontent_dirs() {
@@ -115,7 +154,7 @@ pub fn configure_args(
         // Command-line only (not cached): must be given on every configure, or -Werror returns.
         "--compile-no-warning-as-error".into(),
     ];
-    for (k, v) in definitions(tools, sources, opts) {
+    for (k, v) in definitions(tools, sources, opts, build_dir) {
         args.push(format!("-D{k}={v}").into());
     }
     args

@@ -38,6 +38,12 @@ pub struct RuntimeOptions {
     pub contrib_ops: bool,
     /// Compile the ai.onnx.ml kernels.
     pub ml_ops: bool,
+    /// Keep ORT's sparse-tensor types (only models with sparse initializers need them).
+    pub sparse_tensors: bool,
+    /// Keep ORT's optional type (only the `Optional*` operators need it).
+    pub optional_type: bool,
+    /// Keep ORT's float8 element types (only models with float8 values need them).
+    pub float8_types: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -48,6 +54,9 @@ impl Default for RuntimeOptions {
             threads: false,
             contrib_ops: false,
             ml_ops: false,
+            sparse_tensors: false,
+            optional_type: false,
+            float8_types: false,
         }
     }
 }
@@ -63,6 +72,9 @@ impl RuntimeOptions {
             (self.threads, "threads"),
             (self.contrib_ops, "contrib"),
             (self.ml_ops, "ml"),
+            (self.sparse_tensors, "sparse"),
+            (self.optional_type, "optional"),
+            (self.float8_types, "float8"),
         ]
         .into_iter()
         .filter_map(|(on, tag)| on.then_some(tag))

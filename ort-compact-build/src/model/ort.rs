@@ -7,7 +7,8 @@
 //! slots come from [`super::ort_schema`].
 //!
 //! Not read (and not verified): node edges, runtime optimization records, sparse initializers'
-//! contents and the deprecated session state; none of them matter for operator analysis.
+//! contents (only their number) and the deprecated session state; none of them matter for
+//! operator analysis.
 
 use super::ort_schema as s;
 use crate::error::{Error, Result};
@@ -278,6 +279,8 @@ impl Verifiable for Graph<'_> {
             .visit_field::<Le<4>>("max_node_index", f::MAX_NODE_INDEX, false)?
             .visit_field::<Strings>("inputs", f::INPUTS, false)?
             .visit_field::<Strings>("outputs", f::OUTPUTS, false)?
+            // Only the count is read: the offsets are checked, not the tables behind them.
+            .visit_field::<Scalars<Le<4>>>("sparse_initializers", f::SPARSE_INITIALIZERS, false)?
             .finish();
         Ok(())
     }
@@ -595,6 +598,11 @@ impl<'a> Graph<'a> {
     /// Nodes.
     pub fn nodes(&self) -> impl ExactSizeIterator<Item = Node<'a>> + 'a {
         self.tables(s::graph::NODES)
+    }
+    /// Number of sparse initializers (their contents are not read).
+    pub fn sparse_initializer_count(&self) -> usize {
+        self.vector::<Le<4>>(s::graph::SPARSE_INITIALIZERS)
+            .map_or(0, |v| v.len())
     }
     /// Highest node index + 1 as saved.
     pub fn max_node_index(&self) -> u32 {

@@ -4,12 +4,16 @@
 //!   including all subgraphs.
 //! - [`config`]: [`OpConfig`] — ORT's `required_operators[_and_types].config` text format
 //!   (parse + write).
+//! - [`features`]: [`TypeFamilies`] — which optional data-type families (sparse, optional,
+//!   float8) the models need, so the runtime can leave the others out.
 //! - [`type_rules`]: which argument types matter per operator (type reduction), and the
 //!   registration filter the kernel-reduction stage applies.
 
 pub mod config;
 pub mod extract;
+pub mod features;
 pub mod type_rules;
 
 pub use config::{OpConfig, TypeUsage};
 pub use extract::{normalize_domain, required_ops, required_ops_of_files, Collector};
+pub use features::TypeFamilies;

@@ -17,6 +17,8 @@
 //! also dropped when their type was not required. The output is byte-identical to what ORT 1.21's
 //! script writes for the same inputs (the integration tests check this against the script).
 //!
+//! [`c_api`] reduces the C API function table the same way (JS module only).
+//!
 //! Differences from the script, on purpose: a required operator that has no CPU kernel at the
 //! required opset is an error ([`Error::NoKernel`]) instead of a runtime failure later; files whose
 //! content did not change are left alone (same bytes, same mtime) so ninja recompiles nothing, and
@@ -27,6 +29,7 @@
 //! between the opsets of a multi-opset line (`ai.onnx;11,12;…`) so that a later line for one of
 //! them also adds to the other; configs written by ORT's tools have one opset per line.
 
+pub mod c_api;
 mod checks;
 mod input;
 mod output;
@@ -41,6 +44,8 @@ use required::Requirements;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use types::TypeReduction;
+
+pub use c_api::{write_c_api_source, CApiReport, CApiTable};
 
 /// Directory under the cmake build directory that ORT's cmake takes reduced sources from.
 pub const OP_REDUCTION_DIR: &str = "op_reduction.generated";

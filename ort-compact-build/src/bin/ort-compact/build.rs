@@ -15,13 +15,13 @@ pub struct Args {
     /// Output directory (created if missing).
     #[arg(short, long)]
     out: PathBuf,
-    /// Also reduce the element types each kernel is compiled for.
+    /// Keep kernels for every element type (default: only the types the models use)
     #[arg(long)]
-    types: bool,
+    all_types: bool,
     /// Build without WebAssembly SIMD.
     #[arg(long)]
     no_simd: bool,
-    /// Build with WebAssembly threads.
+    /// Build with WebAssembly threads (not supported yet: refused with an error)
     #[arg(long)]
     threads: bool,
     /// Build the static library for Rust mode instead of ort-wasm.wasm/.mjs.
@@ -50,7 +50,7 @@ pub fn run(args: Args) -> Result<()> {
         b.model(m);
     }
     b.out_dir(&args.out)
-        .type_reduction(args.types)
+        .type_reduction(!args.all_types)
         .simd(!args.no_simd)
         .threads(args.threads)
         .verify(!args.no_verify)

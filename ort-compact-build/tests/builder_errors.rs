@@ -1,0 +1,70 @@
+//! Build-stage failures give typed errors and leave nothing half-written: a cmake that fails shows
+//! the last lines of its log and where the full log is; unsupported options are refused up front.
+//!
+//! One test per file on purpose: it sets `ORT_COMPACT_CMAKE` for the whole process.
+
+mod verify_support;
+
+use ort_compact_build::progress::ProgressMode;
+use ort_compact_build::{Builder, Error};
+use std::os::unix::fs::PermissionsExt;
+use verify_support::*;
+
+#[test]
+fn failing_cmake_reports_log_tail_and_path_and_writes_no_runtime() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Real sources, a fresh work dir; a cmake that passes the version check but cannot configure.
+    let cache = partial_cache(tmp.path(), "cache", &["downloads", "sources"]);
+    let cmake = tmp.path().join("cmake");
+    std::fs::write(
+        &cmake,
+        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'cmake version 3.31.10'; exit 0; fi\n\
+         echo 'CMake Error at CMakeLists.txt:1 (project): simulated configure failure' >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&cmake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::env::set_var("ORT_COMPACT_CMAKE", &cmake);
+
+    let out = tmp.path().join("out");
+    let err = Builder::new(workspace().join("models/mlp-classifier.onnx"))
+        .out_dir(&out)
+        .cache_dir(&cache)
+        .cargo_metadata(false)
+        .progress(ProgressMode::Silent)
+        .try_build()
+        .expect_err("a failing cmake must fail the build");
+    let text = err.to_string();
+    match &err {
+        Error::CommandFailed { tail, log, .. } => {
+            assert!(tail.contains("simulated configure failure"), "{text}");
+            assert!(log.is_file(), "the full log must exist: {text}");
+        }
+        other => panic!("expected CommandFailed, got {other:?}"),
+    }
+    assert!(text.contains("full log: "), "{text}");
+    // No runtime in the cache, none in the output directory.
+    let artifacts: Vec<_> = std::fs::read_dir(cache.join("artifacts"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        artifacts
+            .iter()
+            .all(|n| n.to_string_lossy().starts_with(".lock")),
+        "{artifacts:?}"
+    );
+    assert!(!out.join("ort-wasm.wasm").exists());
+    assert!(!out.join("manifest.json").exists());
+
+    // Threads are refused before any work.
+    let err = Builder::new(workspace().join("models/mlp-classifier.onnx"))
+        .out_dir(tmp.path().join("threads"))
+        .threads(true)
+        .cargo_metadata(false)
+        .progress(ProgressMode::Silent)
+        .try_build()
+        .expect_err("threads are not supported");
+    assert!(
+        matches!(err, Error::Config(ref m) if m.contains("threads")),
+        "{err}"
+    );
+}
