@@ -96,8 +96,8 @@ fn silero_vad_runtime_matches_python_in_node_and_chromium() {
 }
 
 /// Two kinds of model in one runtime, built without SIMD: the scikit-learn models (ai.onnx.ml)
-/// and the default MLP, whose MatMul with constant weights is what ORT 1.21's scalar packed
-/// SGEMM gets wrong unless our patch keeps weights unpacked in such builds.
+/// and the default MLP. Without SIMD, MLAS takes its scalar SGEMM path, which ORT 1.21 gets
+/// wrong (MatMul, Gemm, LinearClassifier) until our pack-routine patch.
 #[test]
 fn sklearn_and_mlp_without_simd_match_python_in_node_and_chromium() {
     let tmp = tempfile::tempdir().unwrap();
