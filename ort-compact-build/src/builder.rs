@@ -568,7 +568,7 @@ fn flags_json(opts: &RuntimeOptions, type_reduction: bool) -> serde_json::Value 
 }
 
 /// A file stem usable as a file name and an identifier.
-fn model_name(path: &Path) -> String {
+pub(crate) fn model_name(path: &Path) -> String {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -38,17 +38,7 @@ pub fn write_without_runtime(model: &Path, out_dir: &Path) -> Result<ModelArtifa
         ModelFile::Onnx(_) => OrtModel::from_bytes(crate::ort_format::convert(model)?, model)?,
     };
     let signature = crate::signature::of_ort(&ort)?;
-    let stem = model
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut name: String = stem
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-        name.insert_str(0, "model_");
-    }
+    let name = crate::builder::model_name(model);
     std::fs::create_dir_all(out_dir).map_err(|e| crate::Error::io("creating", out_dir, e))?;
     let ort_path = crate::outputs::write_atomic(out_dir, &format!("{name}.ort"), ort.bytes())?;
     let artifact = ModelArtifact {
