@@ -600,7 +600,7 @@ impl RuntimeCache {
         type_reduction: bool,
         progress: &Progress,
     ) -> Result<(PathBuf, String, bool)> {
-        let key = runtime_key(tools, provisioner, config, opts, type_reduction)?;
+        let (key, material) = runtime_key(tools, provisioner, config, opts, type_reduction)?;
         let dir = self.root.join(&key);
         if dir.is_dir() {
             progress.say(format!("runtime cache hit ({key})"));
@@ -615,7 +615,7 @@ impl RuntimeCache {
         let sources = provisioner.provision()?;
         let build_dir = BuildDir::open(&self.work, &sources, opts)?;
         progress.say("reducing kernel registrations");
-        let report = crate::reduce::write_reduced_sources(
+        crate::reduce::write_reduced_sources(
             sources.ort_dir(),
             build_dir.path(),
             config,
@@ -624,7 +624,6 @@ impl RuntimeCache {
                 extended_minimal_build: false,
             },
         )?;
-        let _ = report;
         // The JS module's only caller of the C API table is ORT's wasm glue; Rust code linking
         // the static library may call any entry.
         let table = match opts.flavor {
@@ -659,22 +658,27 @@ impl RuntimeCache {
         }
         copy(&built.mjs, outputs::MJS_FILE)?;
         copy(&built.static_lib, outputs::STATIC_LIB_FILE)?;
-        std::fs::write(tmp.path().join("config.txt"), config.to_string())
-            .map_err(|e| Error::io("writing", tmp.path().join("config.txt"), e))?;
+        for (name, text) in [
+            ("config.txt", config.to_string()),
+            (cache::prune::RUNTIME_KEY_FILE, material),
+        ] {
+            std::fs::write(tmp.path().join(name), text)
+                .map_err(|e| Error::io("writing", tmp.path().join(name), e))?;
+        }
         let kept = tmp.keep();
         std::fs::rename(&kept, &dir).map_err(|e| Error::io("moving the runtime into", &dir, e))?;
         Ok((dir, key, false))
     }
 }
 
-/// The cache key of a runtime: everything its bytes depend on.
+/// The cache key of a runtime and the text it hashes: everything the runtime's bytes depend on.
 fn runtime_key(
     tools: &Toolchain,
     provisioner: &Provisioner,
     config: &OpConfig,
     opts: &RuntimeOptions,
     type_reduction: bool,
-) -> Result<String> {
+) -> Result<(String, String)> {
     let material = format!(
         "recipe {RECIPE_VERSION}\nsources {}\nconfig {}\nopts {:?}\ntypes {type_reduction}\nemcc {}\ncmake {}\nclosure {}\nwasm-opt {}\n",
         provisioner.tree_key()?,
@@ -685,7 +689,10 @@ fn runtime_key(
         tools.closure_compiler.is_some(),
         tools.wasm_opt.is_some(),
     );
-    Ok(sha256_bytes(material.as_bytes())[..20].to_string())
+    Ok((
+        sha256_bytes(material.as_bytes())[..20].to_string(),
+        material,
+    ))
 }
 
 #[cfg(test)]
@@ -716,7 +723,7 @@ mod tests {
         let opts = RuntimeOptions::default();
         let plain = Provisioner::new("/cache");
         let key = |p: &Provisioner, c: &OpConfig, o: &RuntimeOptions| {
-            runtime_key(&tools(), p, c, o, false).unwrap()
+            runtime_key(&tools(), p, c, o, false).unwrap().0
         };
         let base = key(&plain, &config, &opts);
         assert_eq!(base, key(&plain, &config, &opts));

@@ -144,6 +144,16 @@ impl Provisioner {
         self.key(&self.current_pins()?)
     }
 
+    /// File names of the pinned archives (kept in `<cache>/downloads`).
+    pub fn archive_names(&self) -> Result<Vec<String>> {
+        Ok(self
+            .current_pins()?
+            .sources
+            .into_iter()
+            .filter_map(|s| s.file)
+            .collect())
+    }
+
     fn current_pins(&self) -> Result<Pins> {
         match &self.pins {
             Some(p) => Ok(p.clone()),

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod build;
+mod cache;
 mod convert;
 mod ops;
 mod provision;
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Build a compact runtime for MODEL(s): ort-wasm.wasm/.mjs, .ort models, config, manifest.
     Build(build::Args),
+    /// Show what the cache holds; remove entries of older source trees.
+    Cache(cache::Args),
     /// Convert an .onnx model to an ORT-format (.ort) model loadable by ONNX Runtime 1.21.0.
     Convert(convert::Args),
     /// Print the operators (and with --types, argument types) the models need, in ORT's
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Build(args) => build::run(args),
+        Command::Cache(args) => cache::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Ops(args) => ops::run(args),
         Command::Provision(args) => provision::run(args),

@@ -5,12 +5,15 @@
 //! patched source trees), `work/` (warm build directories), `artifacts/<key>/` (finished outputs),
 //! `sizes/` (compressed sizes by content hash).
 //! Every entry is written to a temporary sibling and renamed into place, so an interrupted run
-//! leaves nothing that looks complete.
+//! leaves nothing that looks complete. Entries of older source trees are found and removed by
+//! [`prune`] (`ort-compact cache prune`).
 
 use crate::env::{Env, CACHE_DIR};
 use crate::error::{Error, Result};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+
+pub mod prune;
 
 /// The cache root chosen from the environment.
 pub fn root(env: &Env) -> PathBuf {
