@@ -24,6 +24,22 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A write failed because the disk is full.
+    #[error(
+        "{action} {}: no space left on device. Free space on that disk, remove old cache entries \
+         with `ort-compact cache prune`, or set ORT_COMPACT_CACHE_DIR to a disk with room \
+         (a cold build needs about 1.5 GB)",
+        path.display()
+    )]
+    DiskFull {
+        /// What was being done.
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A model path does not exist.
     #[error("model file {} does not exist", path.display())]
     ModelNotFound {
@@ -285,12 +301,43 @@ pub enum Error {
 }
 
 impl Error {
-    /// Shorthand for [`Error::Io`].
+    /// Shorthand for [`Error::Io`], or [`Error::DiskFull`] when `source` says the disk is full.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        let path = path.into();
+        if source.kind() == std::io::ErrorKind::StorageFull {
+            return Error::DiskFull {
+                action,
+                path,
+                source,
+            };
+        }
         Error::Io {
             action,
-            path: path.into(),
+            path,
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_says_how_to_make_room() {
+        // Linux's /dev/full fails every write with ENOSPC.
+        if !std::path::Path::new("/dev/full").exists() {
+            return;
+        }
+        let e = std::fs::write("/dev/full", b"x").unwrap_err();
+        let err = Error::io("writing", "/dev/full", e);
+        assert!(matches!(err, Error::DiskFull { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains("no space left") && text.contains("cache prune"),
+            "{text}"
+        );
+        let other = Error::io("reading", "/x", std::io::ErrorKind::NotFound.into());
+        assert!(matches!(other, Error::Io { .. }));
     }
 }

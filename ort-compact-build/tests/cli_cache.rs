@@ -42,10 +42,16 @@ fn info_lists_and_prune_removes_only_other_source_trees() {
     let info = cache(root, &["info"]);
     assert!(info.contains(&format!("current sources {key}")), "{info}");
     assert!(info.contains("2 stale entries"), "{info}");
-    assert!(info.contains("`ort-compact cache prune` removes them"), "{info}");
+    assert!(
+        info.contains("`ort-compact cache prune` removes them"),
+        "{info}"
+    );
 
     let dry = cache(root, &["prune", "--dry-run"]);
-    assert!(dry.contains("would remove") && dry.contains("simd-00000000"), "{dry}");
+    assert!(
+        dry.contains("would remove") && dry.contains("simd-00000000"),
+        "{dry}"
+    );
     assert!(root.join("work/simd-00000000").exists());
 
     let pruned = cache(root, &["prune"]);
