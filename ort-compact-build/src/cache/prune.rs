@@ -236,6 +236,16 @@ mod tests {
         t
     }
 
+    /// The fake cache surveyed with `KEY` current and only `ort.tar.xz` pinned.
+    fn surveyed(root: &Path) -> Vec<Entry> {
+        let archives = ["ort.tar.xz".to_string()];
+        let current = Current {
+            source_key: KEY,
+            archives: &archives,
+        };
+        survey(root, &current).unwrap()
+    }
+
     fn names(entries: &[Entry], current: bool) -> Vec<String> {
         entries
             .iter()
@@ -250,12 +260,7 @@ mod tests {
     #[test]
     fn survey_marks_what_the_current_tree_uses() {
         let t = fake_cache();
-        let archives = ["ort.tar.xz".to_string()];
-        let current = Current {
-            source_key: KEY,
-            archives: &archives,
-        };
-        let entries = survey(t.path(), &current).unwrap();
+        let entries = surveyed(t.path());
         assert_eq!(
             names(&entries, true),
             [
@@ -287,13 +292,7 @@ mod tests {
     #[test]
     fn prune_removes_stale_entries_but_not_a_build_dir_in_use() {
         let t = fake_cache();
-        let archives = ["ort.tar.xz".to_string()];
-        let current = Current {
-            source_key: KEY,
-            archives: &archives,
-        };
-        let stale: Vec<Entry> = survey(t.path(), &current)
-            .unwrap()
+        let stale: Vec<Entry> = surveyed(t.path())
             .into_iter()
             .filter(|e| !e.current)
             .collect();
@@ -311,7 +310,7 @@ mod tests {
             assert_eq!(e.path.exists(), e.path == busy, "{}", e.path.display());
         }
         assert_eq!(done.len(), 6);
-        let after = survey(t.path(), &current).unwrap();
+        let after = surveyed(t.path());
         assert_eq!(names(&after, false), ["work/simd-ml-fedcba98"]);
         assert_eq!(names(&after, true).len(), 5);
         // Nothing of the moved-aside entries is left behind.
