@@ -2,29 +2,18 @@
 //! resolved relative to the model, sparse initializers and `Constant` nodes. The converted model
 //! is checked byte-wise and, where Python onnxruntime 1.21.0 is installed, by running it.
 
+#[path = "support/onnx_protos.rs"]
+mod onnx_protos;
+
+use onnx_protos::tensor_vi;
 use ort_compact_build::model::onnx::{
-    attribute_proto::AttributeType, type_proto, AttributeProto, GraphProto, ModelProto, NodeProto,
-    OperatorSetIdProto, SparseTensorProto, StringStringEntryProto, TensorProto, TypeProto,
-    ValueInfoProto,
+    attribute_proto::AttributeType, AttributeProto, GraphProto, ModelProto, NodeProto,
+    OperatorSetIdProto, SparseTensorProto, StringStringEntryProto, TensorProto,
 };
 use ort_compact_build::ort_format;
 use prost::Message;
 use std::path::Path;
 use std::process::Command;
-
-fn tensor_vi(name: &str, elem_type: i32) -> ValueInfoProto {
-    ValueInfoProto {
-        name: name.to_string(),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type,
-                shape: None,
-            })),
-            denotation: String::new(),
-        }),
-        ..Default::default()
-    }
-}
 
 fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
     NodeProto {

@@ -1,9 +1,13 @@
 //! `TypeFamilies`: which of ORT's optional data-type families (sparse tensors, the optional
 //! type, float8) a model needs, read from its converted `.ort` form, subgraphs included.
 
+#[path = "support/onnx_protos.rs"]
+mod onnx_protos;
+
+use onnx_protos::tensor_vi;
 use ort_compact_build::model::onnx::{
-    attribute_proto::AttributeType, type_proto, AttributeProto, GraphProto, ModelProto, NodeProto,
-    OperatorSetIdProto, SparseTensorProto, TensorProto, TypeProto, ValueInfoProto,
+    attribute_proto::AttributeType, AttributeProto, GraphProto, ModelProto, NodeProto,
+    OperatorSetIdProto, SparseTensorProto, TensorProto, ValueInfoProto,
 };
 use ort_compact_build::model::OrtModel;
 use ort_compact_build::ops::TypeFamilies;
@@ -14,20 +18,6 @@ const FLOAT: i32 = 1;
 const BOOL: i32 = 9;
 const INT64: i32 = 7;
 const FLOAT8E4M3FN: i32 = 17;
-
-fn vi(name: &str, elem_type: i32) -> ValueInfoProto {
-    ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type,
-                shape: None,
-            })),
-            denotation: String::new(),
-        }),
-        ..Default::default()
-    }
-}
 
 fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) -> NodeProto {
     NodeProto {
@@ -88,8 +78,8 @@ fn families(g: GraphProto, opset: i64) -> TypeFamilies {
 fn plain_float_model_needs_no_family() {
     let g = graph(
         vec![node("Relu", &["x"], "y", vec![])],
-        vec![vi("x", FLOAT)],
-        vi("y", FLOAT),
+        vec![tensor_vi("x", FLOAT)],
+        tensor_vi("y", FLOAT),
     );
     assert_eq!(families(g, 17), TypeFamilies::default());
 }
@@ -114,8 +104,8 @@ fn sparse_initializer_needs_sparse_tensors() {
     };
     let mut g = graph(
         vec![node("Add", &["x", "s"], "y", vec![])],
-        vec![vi("x", FLOAT)],
-        vi("y", FLOAT),
+        vec![tensor_vi("x", FLOAT)],
+        tensor_vi("y", FLOAT),
     );
     g.sparse_initializer.push(sparse);
     let f = families(g, 17);
@@ -135,8 +125,8 @@ fn float8_value_needs_float8_types() {
             ),
             node("Cast", &["x8"], "y", vec![int_attr("to", FLOAT as i64)]),
         ],
-        vec![vi("x", FLOAT)],
-        vi("y", FLOAT),
+        vec![tensor_vi("x", FLOAT)],
+        tensor_vi("y", FLOAT),
     );
     let f = families(g, 19);
     assert!(
@@ -155,7 +145,7 @@ fn float8_inside_a_subgraph_is_found() {
             ],
             None => vec![node("Identity", &["x"], out, vec![])],
         };
-        graph(nodes, vec![], vi(out, FLOAT))
+        graph(nodes, vec![], tensor_vi(out, FLOAT))
     };
     let g = graph(
         vec![node(
@@ -167,8 +157,8 @@ fn float8_inside_a_subgraph_is_found() {
                 graph_attr("else_branch", branch("e", None)),
             ],
         )],
-        vec![vi("c", BOOL), vi("x", FLOAT)],
-        vi("y", FLOAT),
+        vec![tensor_vi("c", BOOL), tensor_vi("x", FLOAT)],
+        tensor_vi("y", FLOAT),
     );
     let f = families(g, 19);
     assert!(f.float8_types, "{f:?}");
@@ -178,8 +168,8 @@ fn float8_inside_a_subgraph_is_found() {
 fn optional_operator_needs_the_optional_type() {
     let g = graph(
         vec![node("OptionalHasElement", &["x"], "y", vec![])],
-        vec![vi("x", FLOAT)],
-        vi("y", BOOL),
+        vec![tensor_vi("x", FLOAT)],
+        tensor_vi("y", BOOL),
     );
     let f = families(g, 18);
     assert!(
