@@ -15,7 +15,7 @@ use crate::util::sha256_bytes;
 use std::path::{Path, PathBuf};
 
 /// Bump when the artifact layout or build recipe changes (part of the runtime cache key).
-const RECIPE_VERSION: &str = "2";
+const RECIPE_VERSION: &str = "3";
 
 /// Builds a compact ONNX Runtime 1.21.0 WebAssembly runtime for one or more models.
 ///
@@ -563,6 +563,7 @@ fn flags_json(opts: &RuntimeOptions, type_reduction: bool) -> serde_json::Value 
         "external_initializers": false,
         "c_api_table": match opts.flavor { Flavor::JsModule => "wasm-glue", Flavor::StaticLib => "full" },
         "rtti": false,
+        "virtual_function_elimination": true,
         "exception_catching": false,
     })
 }
@@ -680,7 +681,8 @@ fn runtime_key(
     type_reduction: bool,
 ) -> Result<(String, String)> {
     let material = format!(
-        "recipe {RECIPE_VERSION}\nsources {}\nconfig {}\nopts {:?}\ntypes {type_reduction}\nemcc {}\ncmake {}\nclosure {}\nwasm-opt {}\n",
+        "recipe {RECIPE_VERSION} {}\nsources {}\nconfig {}\nopts {:?}\ntypes {type_reduction}\nemcc {}\ncmake {}\nclosure {}\nwasm-opt {}\n",
+        crate::build::cmake::recipe_flags(),
         provisioner.tree_key()?,
         config,
         opts,

@@ -17,6 +17,21 @@ const NO_ERROR_DEPRECATED: &str = "-Wno-error=deprecated-pragma";
 /// (2 % smaller at the same speed on this project's models).
 const SIZE_FLAGS: &str = "-Oz -DNDEBUG";
 
+/// C++ flags that let the LTO link drop virtual functions no call can reach: classes get hidden
+/// (linkage-unit) visibility, so the whole program's vtables are known, and virtual function
+/// elimination removes the slots nothing calls. Most of the gain is in protobuf's generated
+/// message classes (serialisation and merge methods ORT never calls): 597,019 → 539,764 bytes
+/// for the default model. The static library keeps the metadata, so a Rust program's LTO link
+/// gets the same pruning.
+const CXX_VTABLE_FLAGS: &str =
+    "-fvisibility=hidden -fwhole-program-vtables -fvirtual-function-elimination";
+
+/// Every compiler flag constant of the recipe, for the runtime cache key: changing one of them
+/// must not reuse runtimes built with the old flags.
+pub fn recipe_flags() -> String {
+    format!("{SIZE_FLAGS} | {CXX_VTABLE_FLAGS} | {NO_ERROR_DEPRECATED} | {LTO_LINK_FIX}")
+}
+
 fn on(b: bool) -> &'static str {
     if b {
         "ON"
@@ -118,7 +133,10 @@ pub fn definitions(
         ("FETCHCONTENT_FULLY_DISCONNECTED".into(), "ON".into()),
         ("FETCHCONTENT_TRY_FIND_PACKAGE_MODE".into(), "NEVER".into()),
         ("CMAKE_C_FLAGS".into(), common_flags.clone()),
-        ("CMAKE_CXX_FLAGS".into(), common_flags),
+        (
+            "CMAKE_CXX_FLAGS".into(),
+            format!("{common_flags} {CXX_VTABLE_FLAGS}"),
+        ),
         // emcc also takes these at the (LTO) link, where the code is generated.
         ("CMAKE_C_FLAGS_MINSIZEREL".into(), SIZE_FLAGS.into()),
         ("CMAKE_CXX_FLAGS_MINSIZEREL".into(), SIZE_FLAGS.into()),
