@@ -89,8 +89,9 @@ fn node_bench(runtime: &Path, model: &Path, inputs: &Value, tmp: &Path) -> Value
     serde_json::from_slice(&out).unwrap()
 }
 
-/// Runs per node process, and processes per runtime (alternating compact and stock).
-const RUNS: usize = 200;
+/// Runs per node process (enough for µs-scale models to leave JIT warm-up behind), and processes
+/// per runtime (alternating compact and stock).
+const RUNS: usize = 2000;
 const ROUNDS: usize = 3;
 
 /// Compact and stock timed in alternating rounds, so a burst of other load on the machine hits
