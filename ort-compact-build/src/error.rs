@@ -28,7 +28,7 @@ pub enum Error {
     #[error(
         "{action} {}: no space left on device. Free space on that disk, remove old cache entries \
          with `ort-compact cache prune`, or set ORT_COMPACT_CACHE_DIR to a disk with room \
-         (a cold build needs about 1.5 GB)",
+         (sources, one warm build dir and the archives take about 1 GB)",
         path.display()
     )]
     DiskFull {
