@@ -5,8 +5,8 @@ use ort_compact_build::source::Provisioner;
 use std::path::Path;
 use std::process::Command;
 
-fn cache(root: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_ort-compact"))
+fn run(root: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ort-compact"))
         .arg("cache")
         .args(args)
         .arg("--cache-dir")
@@ -14,7 +14,11 @@ fn cache(root: &Path, args: &[&str]) -> String {
         .env_remove("ORT_COMPACT_ORT_SOURCE_DIR")
         .env_remove("ORT_COMPACT_CACHE_DIR")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn cache(root: &Path, args: &[&str]) -> String {
+    let out = run(root, args);
     assert!(
         out.status.success(),
         "{}",
@@ -61,4 +65,20 @@ fn info_lists_and_prune_removes_only_other_source_trees() {
     assert!(root.join(format!("sources/{key}")).exists());
     assert!(root.join(format!("work/simd-{}", &key[..8])).exists());
     assert!(!cache(root, &["info"]).contains("stale entries"));
+}
+
+#[test]
+fn a_missing_cache_dir_is_an_error_not_an_empty_cache() {
+    let t = tempfile::tempdir().unwrap();
+    let missing = t.path().join("typo");
+    for args in [&["info"][..], &["prune"][..]] {
+        let out = run(&missing, args);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("cache directory") && err.contains("does not exist"),
+            "{err}"
+        );
+    }
+    assert!(!missing.exists());
 }

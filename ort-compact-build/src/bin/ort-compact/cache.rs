@@ -2,7 +2,7 @@
 
 use ort_compact_build::cache::prune::{prune, survey, Area, Current, Entry, Outcome};
 use ort_compact_build::source::Provisioner;
-use ort_compact_build::{env::Env, Result};
+use ort_compact_build::{env::Env, Error, Result};
 use std::path::PathBuf;
 
 /// Arguments of `ort-compact cache`.
@@ -36,6 +36,12 @@ pub fn run(args: Args) -> Result<()> {
         provisioner.cache_root(dir);
     }
     let root = provisioner.cache_dir().to_path_buf();
+    if !root.is_dir() {
+        return Err(Error::Config(format!(
+            "cache directory {} does not exist (nothing has been built with it yet?)",
+            root.display()
+        )));
+    }
     let key = provisioner.tree_key()?;
     let archives = provisioner.archive_names()?;
     let current = Current {
