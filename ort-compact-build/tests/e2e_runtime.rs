@@ -9,6 +9,7 @@
 mod verify_support;
 
 use ort_compact_build::progress::ProgressMode;
+use ort_compact_build::verify::{verify_model, InputSpec};
 use ort_compact_build::{Artifacts, Builder};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -125,6 +126,33 @@ fn sklearn_and_mlp_without_simd_match_python_in_node_and_chromium() {
     let features = (0..32).map(|i| f64::from(i % 7) * 0.3 - 0.9);
     let mlp_inputs = json!({ "features": tensor("float32", &[2, 16], f32_values(features)) });
     check_both_drivers(&out, mlp_ort, &mlp, &mlp_inputs, tmp.path());
+}
+
+#[test]
+fn runtime_error_messages_keep_their_numbers_without_iostreams() {
+    // The runtime builds its messages without iostreams (vendor/patches/ort-no-iostreams.patch).
+    // A wrong input shape must still come back as ORT's whole message, numbers included.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let a = build(
+        &[&workspace().join("models/mlp-classifier.onnx")],
+        &out,
+        None,
+    );
+    let wrong = [InputSpec {
+        name: "features".into(),
+        elem_type: 1,
+        dims: vec![2, 15],
+    }];
+    let report = verify_model(&out, &a.models()[0].ort, &wrong, &node()).unwrap();
+    let e = report.run_error.expect("a [2, 15] input must be refused");
+    for part in [
+        "Got invalid dimensions for input: features for the following indices",
+        "index: 1 Got: 15 Expected: 16",
+        "Please fix either the inputs/outputs or the model.",
+    ] {
+        assert!(e.contains(part), "{part:?} not in {e:?}");
+    }
 }
 
 fn default_model(dir: &Path, seed: u32) -> PathBuf {
