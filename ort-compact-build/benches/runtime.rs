@@ -9,6 +9,7 @@
 #[path = "../tests/verify_support/mod.rs"]
 mod verify_support;
 
+use ort_compact_build::build::Optimize;
 use ort_compact_build::outputs::FileInfo;
 use ort_compact_build::progress::ProgressMode;
 use ort_compact_build::{Artifacts, Builder};
@@ -27,6 +28,7 @@ struct Case {
     name: &'static str,
     models: Vec<PathBuf>,
     inputs: Value,
+    optimize: Optimize,
 }
 
 fn cases(tmp: &Path) -> Vec<Case> {
@@ -35,31 +37,47 @@ fn cases(tmp: &Path) -> Vec<Case> {
     let tone = floats(512, |i| {
         0.5 * (2.0 * std::f64::consts::PI * 440.0 * i as f64 / 16000.0).sin()
     });
+    let silero_inputs = json!({
+        "input": tensor("float32", &[1, 512], tone),
+        "state": tensor("float32", &[2, 1, 128], floats(256, |_| 0.0)),
+        "sr": tensor("int64", &[], vec![json!(16000)]),
+    });
     vec![
         Case {
             name: "mlp-classifier (bundled default)",
             models: vec![workspace().join("models/mlp-classifier.onnx")],
             inputs: json!({"features": tensor("float32", &[1, 16], floats(16, |i| (i as f64 - 8.0) / 8.0))}),
+            optimize: Optimize::Size,
         },
         Case {
             name: "silero_vad (silero-vad 5.1.2)",
+            models: vec![silero.clone()],
+            inputs: silero_inputs.clone(),
+            optimize: Optimize::Size,
+        },
+        Case {
+            name: "silero_vad, `--optimize speed`",
             models: vec![silero],
-            inputs: json!({
-                "input": tensor("float32", &[1, 512], tone),
-                "state": tensor("float32", &[2, 1, 128], floats(256, |_| 0.0)),
-                "sr": tensor("int64", &[], vec![json!(16000)]),
-            }),
+            inputs: silero_inputs,
+            optimize: Optimize::Speed,
         },
         Case {
             name: "scikit-learn iris: scaler+logreg, SVC",
             models: skl.into_iter().map(|(_, p)| p).collect(),
             inputs: json!({"input": tensor("float32", &[1, 4], floats(4, |i| [5.1, 3.5, 1.4, 0.2][i]))}),
+            optimize: Optimize::Size,
         },
     ]
 }
 
-fn build(models: &[PathBuf], out: &Path, cache: Option<&Path>) -> (Artifacts, f64) {
+fn build(
+    models: &[PathBuf],
+    optimize: Optimize,
+    out: &Path,
+    cache: Option<&Path>,
+) -> (Artifacts, f64) {
     let mut b = Builder::new(&models[0]);
+    b.optimize(optimize);
     for m in &models[1..] {
         b.model(m);
     }
@@ -178,7 +196,12 @@ fn main() {
     for (i, case) in cases(tmp.path()).into_iter().enumerate() {
         eprintln!("== {}", case.name);
         // Warm the real cache (may build), then measure a miss with warm build dirs and a hit.
-        let (_, _) = build(&case.models, &tmp.path().join(format!("warm{i}")), None);
+        let (_, _) = build(
+            &case.models,
+            case.optimize,
+            &tmp.path().join(format!("warm{i}")),
+            None,
+        );
         let fresh = partial_cache(
             tmp.path(),
             &format!("fresh{i}"),
@@ -186,11 +209,13 @@ fn main() {
         );
         let (a, t_new) = build(
             &case.models,
+            case.optimize,
             &tmp.path().join(format!("new{i}")),
             Some(&fresh),
         );
         let (_, t_hit) = build(
             &case.models,
+            case.optimize,
             &tmp.path().join(format!("hit{i}")),
             Some(&fresh),
         );
@@ -231,6 +256,7 @@ fn main() {
         let cold = partial_cache(tmp.path(), "cold", &["downloads", "sources"]);
         let (_, t) = build(
             &[workspace().join("models/mlp-classifier.onnx")],
+            Optimize::Size,
             &tmp.path().join("cold-out"),
             Some(&cold),
         );

@@ -1,6 +1,6 @@
 //! [`Builder`]: the whole pipeline behind one call, for `build.rs` and the CLI.
 
-use crate::build::{BuildDir, Flavor, RuntimeOptions};
+use crate::build::{BuildDir, Flavor, Optimize, RuntimeOptions};
 use crate::cache::{self, DirLock};
 use crate::env::{self, Env};
 use crate::error::{Error, Result};
@@ -29,7 +29,8 @@ const RECIPE_VERSION: &str = "3";
 /// Environment overrides (each read also as `<TARGET>_NAME`, and announced with
 /// `cargo:rerun-if-env-changed` in a build script): `ORT_COMPACT_CACHE_DIR`,
 /// `ORT_COMPACT_ORT_SOURCE_DIR`, `ORT_COMPACT_OFFLINE`, `ORT_COMPACT_EMCC`, `EMSDK`,
-/// `ORT_COMPACT_CMAKE`, `ORT_COMPACT_NODE`, `ORT_COMPACT_NO_VERIFY`, `DOCS_RS`.
+/// `ORT_COMPACT_CMAKE`, `ORT_COMPACT_NODE`, `ORT_COMPACT_NO_VERIFY`, `ORT_COMPACT_OPTIMIZE`,
+/// `DOCS_RS`.
 #[derive(Debug, Clone)]
 pub struct Builder {
     models: Vec<PathBuf>,
@@ -39,6 +40,7 @@ pub struct Builder {
     simd: bool,
     threads: bool,
     flavor: Option<Flavor>,
+    optimize: Option<Optimize>,
     verify: bool,
     offline: Option<bool>,
     progress: Option<ProgressMode>,
@@ -171,6 +173,7 @@ impl Builder {
             simd: true,
             threads: false,
             flavor: None,
+            optimize: None,
             verify: true,
             offline: None,
             progress: None,
@@ -220,6 +223,14 @@ impl Builder {
     /// `wasm32-unknown-emscripten`, else the JS module).
     pub fn flavor(&mut self, flavor: Flavor) -> &mut Self {
         self.flavor = Some(flavor);
+        self
+    }
+
+    /// Optimise the kernels for size (default) or speed (default: `ORT_COMPACT_OPTIMIZE`, else
+    /// [`Optimize::Size`]). Speed compiles ORT's CPU kernels and MLAS with `-O2`: worth it for
+    /// compute-heavy models (convolutions, recurrent layers), at a larger runtime.
+    pub fn optimize(&mut self, optimize: Optimize) -> &mut Self {
+        self.optimize = Some(optimize);
         self
     }
 
@@ -298,6 +309,17 @@ impl Builder {
                 println!("cargo:rerun-if-changed={}", m.display());
             }
         }
+        let optimize = match (self.optimize, env.get(env::OPTIMIZE)) {
+            (Some(o), _) => o,
+            (None, None) => Optimize::Size,
+            (None, Some(v)) => Optimize::parse(&v.to_string_lossy()).ok_or_else(|| {
+                Error::Config(format!(
+                    "{}={:?}: expected `size` or `speed`",
+                    env::OPTIMIZE,
+                    v
+                ))
+            })?,
+        };
 
         progress.say(format!("reading {} model(s)", self.models.len()));
         let prepared = self.prepare_models()?;
@@ -317,6 +339,7 @@ impl Builder {
             sparse_tensors: families.sparse_tensors,
             optional_type: families.optional_type,
             float8_types: families.float8_types,
+            optimize,
         };
         std::fs::create_dir_all(&out_dir).map_err(|e| Error::io("creating", &out_dir, e))?;
 
@@ -560,6 +583,7 @@ fn flags_json(opts: &RuntimeOptions, type_reduction: bool) -> serde_json::Value 
         "sparse_tensors": opts.sparse_tensors,
         "optional_type": opts.optional_type,
         "float8_types": opts.float8_types,
+        "optimize": opts.optimize.as_str(),
         "external_initializers": false,
         "c_api_table": match opts.flavor { Flavor::JsModule => "wasm-glue", Flavor::StaticLib => "full" },
         "rtti": false,

@@ -1,7 +1,8 @@
 //! Build-stage failures give typed errors and leave nothing half-written: a cmake that fails shows
 //! the last lines of its log and where the full log is; unsupported options are refused up front.
 //!
-//! One test per file on purpose: it sets `ORT_COMPACT_CMAKE` for the whole process.
+//! One test per file on purpose: it sets `ORT_COMPACT_CMAKE` and `ORT_COMPACT_OPTIMIZE` for the
+//! whole process.
 
 mod verify_support;
 
@@ -65,6 +66,20 @@ fn failing_cmake_reports_log_tail_and_path_and_writes_no_runtime() {
         .expect_err("threads are not supported");
     assert!(
         matches!(err, Error::Config(ref m) if m.contains("threads")),
+        "{err}"
+    );
+
+    // A misspelt ORT_COMPACT_OPTIMIZE is refused before any work (not read as `size`).
+    std::env::set_var("ORT_COMPACT_OPTIMIZE", "fast");
+    let err = Builder::new(workspace().join("models/mlp-classifier.onnx"))
+        .out_dir(tmp.path().join("optimize"))
+        .cache_dir(&cache)
+        .cargo_metadata(false)
+        .progress(ProgressMode::Silent)
+        .try_build()
+        .expect_err("`fast` is not an optimisation goal");
+    assert!(
+        matches!(err, Error::Config(ref m) if m.contains("ORT_COMPACT_OPTIMIZE") && m.contains("`speed`")),
         "{err}"
     );
 }

@@ -1,6 +1,6 @@
 //! The cmake command line for a minimal, operator-reduced ORT WebAssembly build.
 
-use super::{Flavor, RuntimeOptions};
+use super::{Flavor, Optimize, RuntimeOptions};
 use crate::source::SourceTree;
 use crate::toolchain::Toolchain;
 use std::ffi::OsString;
@@ -26,10 +26,35 @@ const SIZE_FLAGS: &str = "-Oz -DNDEBUG";
 const CXX_VTABLE_FLAGS: &str =
     "-fvisibility=hidden -fwhole-program-vtables -fvirtual-function-elimination";
 
+/// The file (in the build directory) that [`Optimize::Speed`] has cmake include after
+/// `project(onnxruntime)`.
+pub const SPEED_HOOK_FILE: &str = "ort-compact-speed.cmake";
+
+/// The speed hook: once ORT's top-level CMakeLists has defined every target, compile the CPU
+/// kernels and MLAS with `-O2` (it comes after the configuration's `-Oz` on the command line).
+/// Everything else stays `-Oz`: the session and framework code is mostly run once per session.
+const SPEED_HOOK: &str = r#"# Written by ort-compact-build (Optimize::Speed).
+function(ort_compact_optimize_for_speed)
+  foreach(target IN ITEMS onnxruntime_mlas onnxruntime_providers)
+    if(TARGET ${target})
+      target_compile_options(${target} PRIVATE -O2)
+    endif()
+  endforeach()
+endfunction()
+cmake_language(DEFER DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" CALL ort_compact_optimize_for_speed)
+"#;
+
+/// The cmake file [`Optimize::Speed`] needs in the build directory, if any.
+pub fn speed_hook(opts: &RuntimeOptions) -> Option<&'static str> {
+    (opts.optimize == Optimize::Speed).then_some(SPEED_HOOK)
+}
+
 /// Every compiler flag constant of the recipe, for the runtime cache key: changing one of them
 /// must not reuse runtimes built with the old flags.
 pub fn recipe_flags() -> String {
-    format!("{SIZE_FLAGS} | {CXX_VTABLE_FLAGS} | {NO_ERROR_DEPRECATED} | {LTO_LINK_FIX}")
+    format!(
+        "{SIZE_FLAGS} | {CXX_VTABLE_FLAGS} | {NO_ERROR_DEPRECATED} | {LTO_LINK_FIX} | {SPEED_HOOK}"
+    )
 }
 
 fn on(b: bool) -> &'static str {
@@ -142,6 +167,12 @@ pub fn definitions(
         ("CMAKE_CXX_FLAGS_MINSIZEREL".into(), SIZE_FLAGS.into()),
         ("CMAKE_EXE_LINKER_FLAGS".into(), LTO_LINK_FIX.into()),
     ];
+    if speed_hook(opts).is_some() {
+        d.push((
+            "CMAKE_PROJECT_onnxruntime_INCLUDE".into(),
+            path(&build_dir.join(SPEED_HOOK_FILE)),
+        ));
+    }
     for (name, dir) in sources.fetchcontent_dirs() {
         if name == "safeint" {
             d.push(("safeint_SOURCE_DIR".into(), path(dir)));
@@ -180,4 +211,25 @@ pub fn configure_args(
 
 fn path(p: &Path) -> String {
     p.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_speed_builds_get_the_o2_hook() {
+        assert_eq!(speed_hook(&RuntimeOptions::default()), None);
+        let speed = RuntimeOptions {
+            optimize: Optimize::Speed,
+            ..RuntimeOptions::default()
+        };
+        let hook = speed_hook(&speed).unwrap();
+        assert!(hook.contains("target_compile_options(${target} PRIVATE -O2)"));
+        assert!(hook.contains("onnxruntime_mlas onnxruntime_providers"));
+        assert!(
+            recipe_flags().contains(hook),
+            "the hook is part of the runtime key"
+        );
+    }
 }

@@ -25,6 +25,36 @@ pub enum Flavor {
     StaticLib,
 }
 
+/// What the compiler optimises ORT's kernels and MLAS for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Optimize {
+    /// `-Oz` everywhere: the smallest runtime (default).
+    #[default]
+    Size,
+    /// `-O2` for the CPU kernels and MLAS, `-Oz` for the rest: compute-heavy models run faster
+    /// (silero VAD: about 20 % less run time) for a larger runtime (+40 % raw for silero).
+    Speed,
+}
+
+impl Optimize {
+    /// `"size"` or `"speed"` (the manifest's and the CLI's spelling).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Optimize::Size => "size",
+            Optimize::Speed => "speed",
+        }
+    }
+
+    /// Parses `"size"` or `"speed"`.
+    pub fn parse(text: &str) -> Option<Optimize> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "size" => Some(Optimize::Size),
+            "speed" => Some(Optimize::Speed),
+            _ => None,
+        }
+    }
+}
+
 /// Options that select a build directory (changing one means another configure).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RuntimeOptions {
@@ -44,6 +74,8 @@ pub struct RuntimeOptions {
     pub optional_type: bool,
     /// Keep ORT's float8 element types (only models with float8 values need them).
     pub float8_types: bool,
+    /// Size or speed.
+    pub optimize: Optimize,
 }
 
 impl Default for RuntimeOptions {
@@ -57,6 +89,7 @@ impl Default for RuntimeOptions {
             sparse_tensors: false,
             optional_type: false,
             float8_types: false,
+            optimize: Optimize::Size,
         }
     }
 }
@@ -75,6 +108,7 @@ impl RuntimeOptions {
             (self.sparse_tensors, "sparse"),
             (self.optional_type, "optional"),
             (self.float8_types, "float8"),
+            (self.optimize == Optimize::Speed, "speed"),
         ]
         .into_iter()
         .filter_map(|(on, tag)| on.then_some(tag))
@@ -195,7 +229,9 @@ impl BuildDir {
         progress: &Progress,
     ) -> Result<()> {
         let args = cmake::configure_args(tools, sources, opts, &self.dir);
-        let stamp_text = format!("{:?}\ncmake {}\n", args, tools.cmake.version);
+        let hook = cmake::speed_hook(opts);
+        let mut stamp_text = format!("{:?}\ncmake {}\n", args, tools.cmake.version);
+        stamp_text.push_str(hook.unwrap_or_default());
         let stamp = self.dir.join(".ort-compact-configured");
         let current = std::fs::read_to_string(&stamp).unwrap_or_default();
         if self.dir.join("build.ninja").is_file() && current == sha256_bytes(stamp_text.as_bytes())
@@ -203,6 +239,10 @@ impl BuildDir {
             return Ok(());
         }
         let _ = std::fs::remove_file(&stamp);
+        if let Some(text) = hook {
+            let file = self.dir.join(cmake::SPEED_HOOK_FILE);
+            std::fs::write(&file, text).map_err(|e| Error::io("writing", &file, e))?;
+        }
         progress.say("configuring ONNX Runtime with cmake (about 2 minutes)");
         let mut cmd = Command::new(&tools.cmake.path);
         cmd.args(&args).current_dir(&self.dir);
@@ -336,6 +376,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn optimize_parses_its_own_spelling() {
+        for o in [Optimize::Size, Optimize::Speed] {
+            assert_eq!(Optimize::parse(o.as_str()), Some(o));
+        }
+        assert_eq!(Optimize::parse(" Speed "), Some(Optimize::Speed));
+        assert_eq!(Optimize::parse("fast"), None);
+    }
+
+    #[test]
     fn parses_ninja_status() {
         assert_eq!(
             ninja_step("[12/641] Building CXX object x.o"),
@@ -355,6 +404,11 @@ mod tests {
             flavor: Flavor::StaticLib,
             ..RuntimeOptions::default()
         };
+        let speed = RuntimeOptions {
+            optimize: Optimize::Speed,
+            ..RuntimeOptions::default()
+        };
+        assert_eq!(speed.dir_name("0123456789abcdef"), "simd-speed-01234567");
         assert_eq!(a.dir_name("0123456789abcdef"), "simd-01234567");
         assert_eq!(b.dir_name("0123456789abcdef"), "simd-ml-01234567");
         assert_eq!(

@@ -1,6 +1,6 @@
 //! `ort-compact build MODEL... --out DIR`: the whole pipeline.
 
-use ort_compact_build::build::Flavor;
+use ort_compact_build::build::{Flavor, Optimize};
 use ort_compact_build::outputs::size_report;
 use ort_compact_build::progress::ProgressMode;
 use ort_compact_build::{Builder, Result};
@@ -21,6 +21,10 @@ pub struct Args {
     /// Build without WebAssembly SIMD.
     #[arg(long)]
     no_simd: bool,
+    /// Optimise the kernels for `size` (smallest runtime) or `speed` (-O2 kernels and MLAS:
+    /// faster compute-heavy models, larger runtime). Default: $ORT_COMPACT_OPTIMIZE, else size.
+    #[arg(long, value_parser = parse_optimize)]
+    optimize: Option<Optimize>,
     /// Build with WebAssembly threads (not supported yet: refused with an error)
     #[arg(long)]
     threads: bool,
@@ -68,6 +72,9 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(dir) = args.cache_dir {
         b.cache_dir(dir);
     }
+    if let Some(o) = args.optimize {
+        b.optimize(o);
+    }
     if args.offline {
         b.offline(true);
     }
@@ -83,4 +90,8 @@ pub fn run(args: Args) -> Result<()> {
         }
     );
     Ok(())
+}
+
+fn parse_optimize(text: &str) -> std::result::Result<Optimize, String> {
+    Optimize::parse(text).ok_or_else(|| format!("`{text}`: expected `size` or `speed`"))
 }
