@@ -309,16 +309,18 @@ impl Builder {
                 println!("cargo:rerun-if-changed={}", m.display());
             }
         }
-        let optimize = match (self.optimize, env.get(env::OPTIMIZE)) {
-            (Some(o), _) => o,
-            (None, None) => Optimize::Size,
-            (None, Some(v)) => Optimize::parse(&v.to_string_lossy()).ok_or_else(|| {
-                Error::Config(format!(
-                    "{}={:?}: expected `size` or `speed`",
-                    env::OPTIMIZE,
-                    v
-                ))
-            })?,
+        // The variable is read (and announced to cargo) only when the setter was not used.
+        let optimize = match self.optimize {
+            Some(o) => o,
+            None => match env.get(env::OPTIMIZE) {
+                None => Optimize::Size,
+                Some(v) => Optimize::parse(&v.to_string_lossy()).ok_or_else(|| {
+                    Error::Config(format!(
+                        "{}={v:?}: expected `size` or `speed`",
+                        env::OPTIMIZE
+                    ))
+                })?,
+            },
         };
 
         progress.say(format!("reading {} model(s)", self.models.len()));
