@@ -1,12 +1,15 @@
-//! The pin file (`vendor/pins.toml`): which archives make up the source tree, and their hashes.
+//! The pin file (`vendor/pins.toml` inside this crate's package): which archives make up the
+//! source tree, and their hashes.
 
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// The pin file shipped with this crate.
-pub const BUNDLED_PINS: &str = include_str!("../../../vendor/pins.toml");
-/// Where the bundled pin file lives in the repository (for messages).
+/// The pin file shipped with this crate. It and the files it names (patches, shims) live in the
+/// crate's own `vendor/` directory, so they are part of the published package; the repository's
+/// top-level `vendor` is a link to it.
+pub const BUNDLED_PINS: &str = include_str!("../../vendor/pins.toml");
+/// Where the bundled pin file lives in the crate (for messages).
 pub const BUNDLED_PINS_NAME: &str = "vendor/pins.toml";
 
 /// Parsed pin file.
@@ -94,9 +97,11 @@ pub struct DebianRef {
 }
 
 impl Pins {
-    /// The pin file bundled with the crate.
+    /// The pin file bundled with the crate; its patches and shims are read from the crate's
+    /// source directory (as openssl-src reads its sources), which cargo keeps for as long as the
+    /// crate is a dependency.
     pub fn bundled() -> Result<Pins> {
-        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vendor");
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("vendor");
         Self::parse(BUNDLED_PINS, Path::new(BUNDLED_PINS_NAME), Some(base))
     }
 
