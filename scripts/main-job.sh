@@ -7,4 +7,4 @@ bash scripts/install-toolchain.sh --no-test-deps
 export PATH="$HOME/.cargo/bin:$PATH"
 model="${1:-models/mlp-classifier.onnx}"
 out="${2:-target/ort-compact/default}"
-cargo run --release --quiet --bin ort-compact -- build "$model" --out "$out"
+cargo run --release --quiet -p ort-compact-cli -- build "$model" --out "$out"

@@ -4,9 +4,6 @@
 //! Run with `cargo bench -p ort-compact-build --bench analysis`. Writes a report to
 //! `<target>/bench-reports/analysis.txt` with the machine, the method and the timings.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use ort_compact_build::model::ModelFile;
 use ort_compact_build::ops::required_ops;
 use std::fmt::Write as _;
@@ -44,7 +41,7 @@ fn measure<T>(mut setup: impl FnMut() -> T, mut run: impl FnMut(T)) -> Stats {
 }
 
 fn largest(ext: &str) -> PathBuf {
-    common::oracle_models()
+    ort_compact_test_support::oracle::oracle_models()
         .iter()
         .map(|m| m.dir.join(format!("model.{ext}")))
         .filter(|p| p.is_file())

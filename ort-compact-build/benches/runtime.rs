@@ -6,19 +6,18 @@
 //! `cargo bench -p ort-compact-build --bench runtime` writes target/bench-reports/runtime.md.
 //! Needs what the tests need (scripts/test.sh installs it).
 
-#[path = "../tests/verify_support/mod.rs"]
-mod verify_support;
-
 use ort_compact_build::build::Optimize;
 use ort_compact_build::outputs::FileInfo;
 use ort_compact_build::progress::ProgressMode;
 use ort_compact_build::{Artifacts, Builder};
+use ort_compact_test_support::verify::{
+    located, partial_cache, run_ok, sklearn_models, tensor, workspace,
+};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-use verify_support::{located, partial_cache, run_ok, sklearn_models, tensor, workspace};
 
 fn floats(n: usize, f: impl Fn(usize) -> f64) -> Vec<Value> {
     (0..n).map(|i| json!(f(i) as f32 as f64)).collect()

@@ -4,12 +4,10 @@
 //! One test per file on purpose: it sets `ORT_COMPACT_CMAKE` and `ORT_COMPACT_OPTIMIZE` for the
 //! whole process.
 
-mod verify_support;
-
 use ort_compact_build::progress::ProgressMode;
 use ort_compact_build::{Builder, Error};
+use ort_compact_test_support::verify::*;
 use std::os::unix::fs::PermissionsExt;
-use verify_support::*;
 
 #[test]
 fn failing_cmake_reports_log_tail_and_path_and_writes_no_runtime() {

@@ -28,10 +28,10 @@ fn sample_models() -> Vec<PathBuf> {
 #[test]
 fn conversion_is_byte_reproducible() {
     let models = sample_models();
-    if models.is_empty() {
-        eprintln!("skipping: no sample models (silero-vad / libonnx-testdata) installed");
-        return;
-    }
+    assert!(
+        !models.is_empty(),
+        "no sample models: scripts/test.sh installs the silero-vad Python package"
+    );
     for model in models {
         let a = ort_format::convert(&model).unwrap();
         let b = ort_format::convert(&model).unwrap();
@@ -42,28 +42,4 @@ fn conversion_is_byte_reproducible() {
         ort_format::convert_file(&model, &out).unwrap();
         assert_eq!(std::fs::read(&out).unwrap(), a);
     }
-}
-
-#[test]
-fn cli_runs_in_separate_processes_give_identical_bytes() {
-    let Some(model) = sample_models().into_iter().next() else {
-        eprintln!("skipping: no sample models installed");
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let mut outputs = Vec::new();
-    for k in 0..2 {
-        let out = dir.path().join(format!("run{k}.ort"));
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_ort-compact"))
-            .arg("convert")
-            .arg(&model)
-            .arg("-o")
-            .arg(&out)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        outputs.push(std::fs::read(&out).unwrap());
-    }
-    assert_eq!(outputs[0], outputs[1]);
-    assert_eq!(outputs[0], ort_format::convert(&model).unwrap());
 }

@@ -6,15 +6,13 @@
 //!
 //! The first run on a machine builds ONNX Runtime (cached in ~/.cache/ort-compact-build).
 
-mod verify_support;
-
 use ort_compact_build::progress::ProgressMode;
 use ort_compact_build::verify::{verify_model, InputSpec};
 use ort_compact_build::{Artifacts, Builder};
+use ort_compact_test_support::verify::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use verify_support::*;
 
 const TOLERANCE: f64 = 1e-4;
 

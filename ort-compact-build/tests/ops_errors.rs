@@ -1,9 +1,6 @@
 //! Bad input to the model readers and the operator extraction: every case is a typed error that
 //! names the file (and the node where there is one), never a panic.
 
-mod common;
-
-use common::oracle_model;
 use flatbuffers::FlatBufferBuilder;
 use ort_compact_build::model::onnx::{
     attribute_proto::AttributeType, tensor_proto::DataLocation, type_proto, AttributeProto,
@@ -13,6 +10,7 @@ use ort_compact_build::model::onnx::{
 use ort_compact_build::model::{external, ort_schema as s, ModelFile, OnnxModel, OrtModel};
 use ort_compact_build::ops::{required_ops, required_ops_of_files};
 use ort_compact_build::Error;
+use ort_compact_test_support::oracle::oracle_model;
 use prost::Message;
 use std::path::{Path, PathBuf};
 

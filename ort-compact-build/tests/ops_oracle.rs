@@ -2,12 +2,10 @@
 //! every `.ort` model of the oracle corpus, plain and with type reduction; and `.onnx` input
 //! for every model of the corpus.
 
-mod common;
-
-use common::{oracle_model, oracle_models, strip_comments};
 use ort_compact_build::model::{ModelFile, OrtModel};
 use ort_compact_build::ops::{required_ops, required_ops_of_files, OpConfig};
 use ort_compact_build::Error;
+use ort_compact_test_support::oracle::{oracle_model, oracle_models, strip_comments};
 
 #[test]
 fn ort_configs_equal_onnxruntime_tool_output() {

@@ -3,12 +3,10 @@
 //! real models. The runtime is `$ORT_COMPACT_TEST_RUNTIME_DIR` or, by default, stock
 //! onnxruntime-web's own wasm (installed by scripts/install-js-test-deps.sh).
 
-mod verify_support;
-
+use ort_compact_test_support::verify::*;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Command;
-use verify_support::*;
 
 const TOLERANCE: f64 = 1e-4;
 

@@ -1,8 +1,7 @@
-//! Shared helpers of the `ops_*` tests: the oracle data made by
+//! The oracle corpus: models and ORT's own `.ort` files and configs, made by
 //! `scripts/oracle/make_oracle.py` with Python onnxruntime 1.21.0.
-#![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -49,7 +48,7 @@ pub fn oracle_dir() -> PathBuf {
 }
 
 fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/oracle/make_oracle.py")
+    crate::workspace().join("scripts/oracle/make_oracle.py")
 }
 
 /// The oracle corpus, generated first (by running the Python script) when missing.

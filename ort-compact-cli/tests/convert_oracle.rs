@@ -8,7 +8,6 @@
 //! implicit inputs, attributes incl. defaults, value element types, initializers, resolver table)
 //! with the `.ort` onnxruntime writes itself with graph optimizations disabled.
 
-use std::path::Path;
 use std::process::Command;
 
 /// Models whose structure legitimately differs from onnxruntime's own `.ort`: the converter
@@ -51,12 +50,12 @@ fn converted_models_match_onnx_in_python_onnxruntime() {
     let probe = Command::new("python3")
         .args(["-c", "import onnx, onnxruntime, numpy"])
         .status();
-    if !probe.map(|s| s.success()).unwrap_or(false) {
-        eprintln!("skipping: python3 with onnx and onnxruntime is not available");
-        return;
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let driver = root.join("../scripts/oracle/compare_ort.py");
+    assert!(
+        probe.map(|s| s.success()).unwrap_or(false),
+        "python3 with onnx and onnxruntime is needed: run scripts/test.sh (it installs them)"
+    );
+    let root = ort_compact_test_support::workspace();
+    let driver = root.join("scripts/oracle/compare_ort.py");
     let work = tempfile::tempdir().unwrap();
     let summary_path = work.path().join("summary.json");
     let out = Command::new("python3")

@@ -6,9 +6,11 @@ use std::process::Command;
 fn an_unknown_optimize_value_is_refused_before_any_work() {
     let t = tempfile::tempdir().unwrap();
     let out = t.path().join("out");
-    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/mlp-classifier.onnx");
+    let model = ort_compact_test_support::workspace().join("models/mlp-classifier.onnx");
     let run = Command::new(env!("CARGO_BIN_EXE_ort-compact"))
-        .args(["build", model, "--optimize", "fast", "--out"])
+        .arg("build")
+        .arg(&model)
+        .args(["--optimize", "fast", "--out"])
         .arg(&out)
         .output()
         .unwrap();

@@ -1,8 +1,6 @@
 //! `ort-compact ops` end to end: stdout, stderr and exit codes.
 
-mod common;
-
-use common::{oracle_model, strip_comments};
+use ort_compact_test_support::oracle::{oracle_model, strip_comments};
 use std::process::Command;
 
 fn ops(args: &[&std::ffi::OsStr]) -> std::process::Output {

@@ -1,6 +1,5 @@
-//! Shared helpers of the verify integration tests: the runtime under test, real models converted
-//! by onnxruntime's own tool, Python onnxruntime 1.21.0 as the reference (test oracle only).
-#![allow(dead_code)]
+//! Helpers of the verify tests: the runtime under test, real models converted by onnxruntime's
+//! own tool, Python onnxruntime 1.21.0 as the reference (test oracle only).
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -10,13 +9,7 @@ use std::time::Instant;
 /// Environment variable pointing the tests at a built runtime directory.
 pub const RUNTIME_DIR_ENV: &str = "ORT_COMPACT_TEST_RUNTIME_DIR";
 
-/// The workspace root.
-pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("crate dir has a parent")
-        .to_path_buf()
-}
+pub use crate::workspace;
 
 /// tests/js of the workspace.
 pub fn js_dir() -> PathBuf {
@@ -45,9 +38,12 @@ pub fn runtime_dir() -> PathBuf {
     d
 }
 
-/// node to run drivers with.
+/// node to run drivers with: `$ORT_COMPACT_NODE`, else `node` on PATH.
 pub fn node() -> PathBuf {
-    ort_compact_build::verify::find_node().expect("node (>= 18) is needed by the verify tests")
+    std::env::var_os("ORT_COMPACT_NODE")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("node"))
 }
 
 fn python() -> String {
@@ -56,7 +52,7 @@ fn python() -> String {
 
 /// Runs `oracle.py ARGS`, returns stdout; panics with stderr on failure.
 pub fn oracle(args: &[&str]) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/verify_support/oracle.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("oracle.py");
     let out = Command::new(python())
         .arg(&script)
         .args(args)
@@ -219,6 +215,7 @@ pub fn run_driver_in(
     result
 }
 
+/// JSON numbers of `v` rounded to f32.
 pub fn f32_values(v: impl IntoIterator<Item = f64>) -> Vec<Value> {
     v.into_iter().map(|x| json!(x as f32 as f64)).collect()
 }
@@ -267,10 +264,29 @@ pub fn sklearn_models(dir: &Path) -> Vec<(String, PathBuf)> {
     serde_json::from_slice(&out).expect("sklearn_models.py prints JSON")
 }
 
+/// The cache the builds use (the library's rule): `$ORT_COMPACT_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/ort-compact-build`, else `~/.cache/ort-compact-build`.
+pub fn real_cache() -> PathBuf {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(d) = var("ORT_COMPACT_CACHE_DIR") {
+        return d;
+    }
+    if let Some(x) = var("XDG_CACHE_HOME") {
+        return x.join("ort-compact-build");
+    }
+    var("HOME")
+        .expect("HOME is set")
+        .join(".cache/ort-compact-build")
+}
+
 /// A cache root `tmp/name` whose `shared` entries link to the real cache; the rest starts
 /// empty (e.g. an artifact store of its own, so every build in it is a real miss).
 pub fn partial_cache(tmp: &Path, name: &str, shared: &[&str]) -> PathBuf {
-    let real = ort_compact_build::cache::root(&ort_compact_build::env::Env::new());
+    let real = real_cache();
     let root = tmp.join(name);
     std::fs::create_dir_all(&root).unwrap();
     for s in shared {
