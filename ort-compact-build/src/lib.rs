@@ -37,6 +37,9 @@ pub mod toolchain;
 pub(crate) mod util;
 pub mod verify;
 
+#[cfg(test)]
+mod tests;
+
 pub use builder::{Artifacts, Builder, ModelArtifact};
 pub use error::{Error, Result};
 

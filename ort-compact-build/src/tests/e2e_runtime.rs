@@ -6,9 +6,9 @@
 //!
 //! The first run on a machine builds ONNX Runtime (cached in ~/.cache/ort-compact-build).
 
-use ort_compact_build::progress::ProgressMode;
-use ort_compact_build::verify::{verify_model, InputSpec};
-use ort_compact_build::{Artifacts, Builder};
+use crate::progress::ProgressMode;
+use crate::verify::{verify_model, InputSpec};
+use crate::{Artifacts, Builder};
 use ort_compact_test_support::verify::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! Small builders for hand-made ONNX models in tests.
 
-use ort_compact_build::model::onnx::{type_proto, TypeProto, ValueInfoProto};
+use crate::model::onnx::{type_proto, TypeProto, ValueInfoProto};
 
 /// A tensor value of element type `elem_type` (ONNX `TensorProto.DataType`), shape unknown.
 pub fn tensor_vi(name: &str, elem_type: i32) -> ValueInfoProto {

@@ -4,16 +4,15 @@
 //! Needs an ONNX Runtime 1.21.0 source tree (the provisioned pinned tree, or `ORT_COMPACT_TEST_ORT_SRC`)
 //! and python3 with the `flatbuffers` module; a test without them fails.
 
-use ort_compact_build::ops::OpConfig;
-use ort_compact_build::reduce::{
+use crate::ops::OpConfig;
+use crate::reduce::{
     write_reduced_sources, ReduceOptions, ReduceReport, CPU_CONTRIB_FILE, CPU_PROVIDER_FILE,
     CPU_TRAINING_FILE, OP_REDUCTION_DIR, TYPE_CONTROL_FILE,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-#[path = "support/ort_sources.rs"]
-mod ort_sources;
+use super::support::ort_sources;
 
 use ort_sources::ort_src;
 
@@ -331,7 +330,7 @@ fn every_operator_with_types_matches_oracle() {
     loop {
         let tmp = tempfile::tempdir().unwrap();
         match write_reduced_sources(&src, tmp.path(), &keep, &ReduceOptions::default()) {
-            Err(ort_compact_build::Error::NoKernel {
+            Err(crate::Error::NoKernel {
                 domain,
                 op_type,
                 opset,

@@ -2,8 +2,8 @@
 //! onnxruntime-web 1.21.0's wasm (installed by scripts/install-js-test-deps.sh), or the runtime
 //! in `$ORT_COMPACT_TEST_RUNTIME_DIR`. Python onnxruntime 1.21.0 is the reference.
 
-use ort_compact_build::verify::{verify_model, InputSpec, VerifyReport};
-use ort_compact_build::Error;
+use crate::verify::{verify_model, InputSpec, VerifyReport};
+use crate::Error;
 use ort_compact_test_support::verify::*;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -16,7 +16,7 @@ fn spec(name: &str, elem_type: i32, dims: &[i64]) -> InputSpec {
     }
 }
 
-fn output<'a>(r: &'a VerifyReport, name: &str) -> &'a ort_compact_build::verify::OutputSummary {
+fn output<'a>(r: &'a VerifyReport, name: &str) -> &'a crate::verify::OutputSummary {
     r.outputs
         .iter()
         .find(|o| o.name == name)
@@ -208,7 +208,7 @@ fn runtime_without_heap_view_exports_still_verifies() {
     let m = models(tmp.path());
     let dir = tmp.path().join("noheap");
     std::fs::create_dir_all(&dir).unwrap();
-    let (mjs, wasm) = ort_compact_build::verify::runtime_files(&runtime_dir()).unwrap();
+    let (mjs, wasm) = crate::verify::runtime_files(&runtime_dir()).unwrap();
     std::fs::copy(mjs, dir.join("real.mjs")).unwrap();
     std::fs::copy(wasm, dir.join("ort-wasm.wasm")).unwrap();
     std::fs::write(

@@ -5,17 +5,16 @@
 //! Needs an ONNX Runtime 1.21.0 source tree (the provisioned pinned tree, or `ORT_COMPACT_TEST_ORT_SRC`):
 //! provisioning it is part of the test, and a failure to get it fails the test.
 
-use ort_compact_build::ops::OpConfig;
-use ort_compact_build::reduce::{
+use crate::ops::OpConfig;
+use crate::reduce::{
     write_reduced_sources, ReduceOptions, CPU_CONTRIB_FILE, CPU_PROVIDER_FILE, OP_REDUCTION_DIR,
     TYPE_CONTROL_FILE,
 };
-use ort_compact_build::Error;
+use crate::Error;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-#[path = "support/ort_sources.rs"]
-mod ort_sources;
+use super::support::ort_sources;
 
 use ort_sources::ort_src;
 
@@ -23,7 +22,7 @@ fn reduce(
     config: &str,
     build: &std::path::Path,
     options: ReduceOptions,
-) -> ort_compact_build::Result<ort_compact_build::reduce::ReduceReport> {
+) -> crate::Result<crate::reduce::ReduceReport> {
     let src = ort_src();
     write_reduced_sources(&src, build, &OpConfig::parse(config).unwrap(), &options)
 }

@@ -1,15 +1,15 @@
 //! Bad input to the model readers and the operator extraction: every case is a typed error that
 //! names the file (and the node where there is one), never a panic.
 
-use flatbuffers::FlatBufferBuilder;
-use ort_compact_build::model::onnx::{
+use crate::model::onnx::{
     attribute_proto::AttributeType, tensor_proto::DataLocation, type_proto, AttributeProto,
     GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
     TypeProto, ValueInfoProto,
 };
-use ort_compact_build::model::{external, ort_schema as s, ModelFile, OnnxModel, OrtModel};
-use ort_compact_build::ops::{required_ops, required_ops_of_files};
-use ort_compact_build::Error;
+use crate::model::{external, ort_schema as s, ModelFile, OnnxModel, OrtModel};
+use crate::ops::{required_ops, required_ops_of_files};
+use crate::Error;
+use flatbuffers::FlatBufferBuilder;
 use ort_compact_test_support::oracle::oracle_model;
 use prost::Message;
 use std::path::{Path, PathBuf};
@@ -451,18 +451,16 @@ fn nested_subgraphs_and_functions_in_onnx() {
         },
         node("call", "MyFn", "local", &["x"], &["w"]),
     ]);
-    model
-        .functions
-        .push(ort_compact_build::model::onnx::FunctionProto {
-            name: "MyFn".into(),
-            domain: "local".into(),
-            node: vec![node("", "Softmax", "", &["x"], &["w"])],
-            opset_import: vec![OperatorSetIdProto {
-                domain: String::new(),
-                version: 13,
-            }],
-            ..Default::default()
-        });
+    model.functions.push(crate::model::onnx::FunctionProto {
+        name: "MyFn".into(),
+        domain: "local".into(),
+        node: vec![node("", "Softmax", "", &["x"], &["w"])],
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: 13,
+        }],
+        ..Default::default()
+    });
     let p = write(dir.path(), "nested.onnx", &model.encode_to_vec());
     let cfg = required_ops_of_files(&[&p], false).unwrap();
     assert_eq!(

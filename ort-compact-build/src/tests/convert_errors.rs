@@ -1,10 +1,10 @@
 //! Bad input to the ONNX → ORT converter gives typed errors that name the node and value.
 
-use ort_compact_build::model::onnx::{
+use crate::model::onnx::{
     attribute_proto::AttributeType, type_proto, GraphProto, ModelProto, NodeProto,
     OperatorSetIdProto, StringStringEntryProto, TensorProto, TypeProto, ValueInfoProto,
 };
-use ort_compact_build::{ort_format, Error};
+use crate::{ort_format, Error};
 use prost::Message;
 use std::path::{Path, PathBuf};
 
@@ -249,7 +249,7 @@ fn constant_lifting_and_inference_succeed() {
         name: "c".to_string(),
         op_type: "Constant".to_string(),
         output: vec!["k".to_string()],
-        attribute: vec![ort_compact_build::model::onnx::AttributeProto {
+        attribute: vec![crate::model::onnx::AttributeProto {
             name: "value_float".to_string(),
             r#type: AttributeType::Float as i32,
             f: 2.0,

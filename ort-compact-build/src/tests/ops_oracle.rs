@@ -2,9 +2,9 @@
 //! every `.ort` model of the oracle corpus, plain and with type reduction; and `.onnx` input
 //! for every model of the corpus.
 
-use ort_compact_build::model::{ModelFile, OrtModel};
-use ort_compact_build::ops::{required_ops, required_ops_of_files, OpConfig};
-use ort_compact_build::Error;
+use crate::model::{ModelFile, OrtModel};
+use crate::ops::{required_ops, required_ops_of_files, OpConfig};
+use crate::Error;
 use ort_compact_test_support::oracle::{oracle_model, oracle_models, strip_comments};
 
 #[test]
@@ -81,7 +81,7 @@ fn ort_subgraph_ops_and_since_versions() {
         ids.contains(&":LSTM:14") && ids.contains(&"com.microsoft:FusedConv:1"),
         "{ids:?}"
     );
-    use ort_compact_build::model::ort::ArgRef;
+    use crate::model::ort::ArgRef;
     let relu = resolver.resolve(":Relu:14", "T").unwrap();
     assert_eq!(relu, [ArgRef::Input(0), ArgRef::Output(0)]);
     assert!(resolver.resolve(":Relu:14", "nope").is_none());

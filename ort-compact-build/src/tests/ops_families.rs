@@ -1,17 +1,16 @@
 //! `TypeFamilies`: which of ORT's optional data-type families (sparse tensors, the optional
 //! type, float8) a model needs, read from its converted `.ort` form, subgraphs included.
 
-#[path = "support/onnx_protos.rs"]
-mod onnx_protos;
+use super::support::onnx_protos;
 
-use onnx_protos::tensor_vi;
-use ort_compact_build::model::onnx::{
+use crate::model::onnx::{
     attribute_proto::AttributeType, AttributeProto, GraphProto, ModelProto, NodeProto,
     OperatorSetIdProto, SparseTensorProto, TensorProto, ValueInfoProto,
 };
-use ort_compact_build::model::OrtModel;
-use ort_compact_build::ops::TypeFamilies;
-use ort_compact_build::ort_format;
+use crate::model::OrtModel;
+use crate::ops::TypeFamilies;
+use crate::ort_format;
+use onnx_protos::tensor_vi;
 use std::path::Path;
 
 const FLOAT: i32 = 1;

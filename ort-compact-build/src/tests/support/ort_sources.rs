@@ -8,8 +8,8 @@ pub fn ort_src() -> PathBuf {
     if let Some(dir) = std::env::var_os("ORT_COMPACT_TEST_ORT_SRC") {
         return PathBuf::from(dir);
     }
-    let env = ort_compact_build::env::Env::new();
-    let tree = ort_compact_build::source::Provisioner::from_env(&env)
+    let env = crate::env::Env::new();
+    let tree = crate::source::Provisioner::from_env(&env)
         .provision()
         .expect("provisioning the pinned ONNX Runtime sources (run scripts/install-toolchain.sh)");
     tree.ort_dir().to_path_buf()

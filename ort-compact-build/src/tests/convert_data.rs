@@ -2,15 +2,14 @@
 //! resolved relative to the model, sparse initializers and `Constant` nodes. The converted model
 //! is checked byte-wise and, where Python onnxruntime 1.21.0 is installed, by running it.
 
-#[path = "support/onnx_protos.rs"]
-mod onnx_protos;
+use super::support::onnx_protos;
 
-use onnx_protos::tensor_vi;
-use ort_compact_build::model::onnx::{
+use crate::model::onnx::{
     attribute_proto::AttributeType, AttributeProto, GraphProto, ModelProto, NodeProto,
     OperatorSetIdProto, SparseTensorProto, StringStringEntryProto, TensorProto,
 };
-use ort_compact_build::ort_format;
+use crate::ort_format;
+use onnx_protos::tensor_vi;
 use prost::Message;
 use std::path::Path;
 use std::process::Command;
