@@ -1,5 +1,6 @@
-//! Builds a compact ONNX Runtime for silero VAD (static library when the target is
-//! wasm32-unknown-emscripten) and the typed module `silero_vad.rs`.
+//! The compact ONNX Runtime for silero VAD: for wasm32-unknown-emscripten the static library
+//! (linked into this program) and the typed module `silero_vad.rs`; for the host the typed
+//! module alone.
 //!
 //! The model is not copied into the repository: `SILERO_VAD_ONNX` names it, else the file the
 //! `silero-vad` Python package ships (`<site-packages>/silero_vad/data/silero_vad.onnx`).
@@ -28,23 +29,5 @@ fn locate_model() -> PathBuf {
 }
 
 fn main() {
-    let model = locate_model();
-    assert!(
-        model.is_file(),
-        "silero VAD model {} does not exist (set SILERO_VAD_ONNX)",
-        model.display()
-    );
-    let out =
-        PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it")).join("ort-compact");
-    println!("cargo:rerun-if-changed={}", model.display());
-    if std::env::var("TARGET").as_deref() == Ok("wasm32-unknown-emscripten") {
-        ort_compact_build::Builder::new(&model)
-            .out_dir(&out)
-            .build();
-    } else {
-        // Host builds: typed module only (no runtime is linked on the host).
-        if let Err(e) = ort_compact_build::codegen::write_without_runtime(&model, &out) {
-            panic!("generating the typed module for {}: {e}", model.display());
-        }
-    }
+    ort_compact_build::Builder::new(locate_model()).build();
 }

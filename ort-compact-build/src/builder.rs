@@ -152,6 +152,35 @@ struct BuiltWith<'a> {
     opts: &'a RuntimeOptions,
     /// Where compressed sizes are remembered by content hash.
     sizes: &'a Path,
+    /// The runtime came from the cache.
+    cache_hit: bool,
+}
+
+/// The target Rust mode links ONNX Runtime into.
+const EMSCRIPTEN: &str = "wasm32-unknown-emscripten";
+
+/// Which runtime to build, if any. An explicit flavor wins (the static library only for
+/// [`EMSCRIPTEN`]); in a build script cargo's target decides: the static library for
+/// [`EMSCRIPTEN`], none for a host target (the typed modules alone serve `cargo check`, `test`
+/// and `doc`; their calls return ort-compact-sys's "no runtime linked" error), an error for other
+/// wasm targets, which cannot link it; outside a build script, the JS module.
+fn runtime_flavor(explicit: Option<Flavor>, target: Option<&str>) -> Result<Option<Flavor>> {
+    match (explicit, target) {
+        (Some(Flavor::StaticLib), Some(t)) if t != EMSCRIPTEN => Err(Error::Config(format!(
+            "Flavor::StaticLib links only into {EMSCRIPTEN} programs, but cargo is building for \
+             {t}: build with `--target {EMSCRIPTEN}`, or drop Builder::flavor (host builds then \
+             get the typed modules alone), or use Flavor::JsModule for onnxruntime-web"
+        ))),
+        (Some(f), _) => Ok(Some(f)),
+        (None, None) => Ok(Some(Flavor::JsModule)),
+        (None, Some(EMSCRIPTEN)) => Ok(Some(Flavor::StaticLib)),
+        (None, Some(t)) if t.starts_with("wasm") => Err(Error::Config(format!(
+            "target {t} cannot link ONNX Runtime: Rust programs use it on {EMSCRIPTEN} \
+             (`cargo build --target {EMSCRIPTEN}`); for onnxruntime-web in JavaScript, set \
+             Builder::flavor(Flavor::JsModule), which builds ort-wasm.wasm/.mjs from any target"
+        ))),
+        (None, Some(_)) => Ok(None),
+    }
 }
 
 /// A model read and converted, ready for analysis and output.
@@ -219,8 +248,11 @@ impl Builder {
         self
     }
 
-    /// Output kind (default: the static library when cargo's target is
-    /// `wasm32-unknown-emscripten`, else the JS module).
+    /// Output kind. Default in a build script: the static library when cargo's target is
+    /// `wasm32-unknown-emscripten`, and no runtime at all for a host target (`cargo check`,
+    /// `test`, `doc`: the `.ort` files and typed modules are still written); set
+    /// [`Flavor::JsModule`] to build `ort-wasm.wasm`/`.mjs` for onnxruntime-web from a build
+    /// script. Default elsewhere (the CLI): the JS module.
     pub fn flavor(&mut self, flavor: Flavor) -> &mut Self {
         self.flavor = Some(flavor);
         self
@@ -281,16 +313,18 @@ impl Builder {
             && std::env::var_os("CARGO_MANIFEST_DIR").is_some()
             && std::env::var_os("TARGET").is_some();
         let cargo = self.cargo_metadata.unwrap_or(in_build_script);
-        let target = std::env::var("TARGET").ok();
+        let target = std::env::var("TARGET").ok().filter(|_| in_build_script);
         let env = if cargo {
             Env::for_build_script(target.clone())
         } else {
             Env::new()
         };
-        let mode = self.progress.unwrap_or(if cargo {
-            ProgressMode::Cargo
-        } else {
-            ProgressMode::Stderr
+        let flavor = runtime_flavor(self.flavor, target.as_deref());
+        // A host build of a Rust-mode crate only writes small files: no progress to report.
+        let mode = self.progress.unwrap_or(match (cargo, &flavor) {
+            (true, Ok(None)) => ProgressMode::Silent,
+            (true, _) => ProgressMode::Cargo,
+            (false, _) => ProgressMode::Stderr,
         });
         let progress = Progress::new(mode);
         let out_dir = self.resolve_out_dir()?;
@@ -309,6 +343,7 @@ impl Builder {
                 println!("cargo:rerun-if-changed={}", m.display());
             }
         }
+        let flavor = flavor?;
         // The variable is read (and announced to cargo) only when the setter was not used.
         let optimize = match self.optimize {
             Some(o) => o,
@@ -326,10 +361,14 @@ impl Builder {
         progress.say(format!("reading {} model(s)", self.models.len()));
         let prepared = self.prepare_models()?;
         let config = self.op_config(&prepared)?;
-        let flavor = self.flavor.unwrap_or(match target.as_deref() {
-            Some("wasm32-unknown-emscripten") => Flavor::StaticLib,
-            _ => Flavor::JsModule,
-        });
+        let Some(flavor) = flavor else {
+            std::fs::create_dir_all(&out_dir).map_err(|e| Error::io("creating", &out_dir, e))?;
+            progress.say(format!(
+                "target {}: typed modules only, no ONNX Runtime (Rust mode runs on {EMSCRIPTEN})",
+                target.as_deref().unwrap_or("host")
+            ));
+            return self.finish(&out_dir, &prepared, &config, None, None, "none", cargo);
+        };
         let models: Vec<&OrtModel> = prepared.iter().map(|p| &p.ort).collect();
         let families = TypeFamilies::of_models(&models);
         let opts = RuntimeOptions {
@@ -347,7 +386,16 @@ impl Builder {
 
         if env.get("DOCS_RS").is_some() {
             progress.say("DOCS_RS is set: skipping the ONNX Runtime build");
-            return self.finish(&out_dir, &prepared, &config, None, "docs-rs", false, cargo);
+            let placeholders = Some(flavor);
+            return self.finish(
+                &out_dir,
+                &prepared,
+                &config,
+                None,
+                placeholders,
+                "docs-rs",
+                cargo,
+            );
         }
 
         let tools = Toolchain::detect(&env)?;
@@ -378,9 +426,10 @@ impl Builder {
                 tools: &tools,
                 opts: &opts,
                 sizes: &cache_root.join("sizes"),
+                cache_hit: hit,
             }),
+            None,
             &key,
-            hit,
             cargo,
         )?;
 
@@ -467,6 +516,9 @@ impl Builder {
         Ok(collector.finish())
     }
 
+    /// Write the output directory: the runtime's files (copied from `runtime`, or empty
+    /// `placeholders` of that flavor when there is none, for docs.rs), the models, the typed
+    /// modules (in a build script), the config and the manifest.
     #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
@@ -474,11 +526,12 @@ impl Builder {
         models: &[Prepared],
         config: &OpConfig,
         runtime: Option<BuiltWith<'_>>,
+        placeholders: Option<Flavor>,
         key: &str,
-        hit: bool,
         cargo: bool,
     ) -> Result<Artifacts> {
         let sizes = runtime.as_ref().map(|r| r.sizes);
+        let hit = runtime.as_ref().is_some_and(|r| r.cache_hit);
         let mut files = Vec::new();
         let mut copied = |name: &str, from: Option<PathBuf>| -> Result<Option<PathBuf>> {
             let bytes = match from {
@@ -500,10 +553,11 @@ impl Builder {
                 wasm = copied(outputs::WASM_FILE, Some(dir.join(outputs::WASM_FILE)))?;
                 mjs = copied(outputs::MJS_FILE, Some(dir.join(outputs::MJS_FILE)))?;
             }
-            None => {
+            None if placeholders == Some(Flavor::JsModule) => {
                 wasm = copied(outputs::WASM_FILE, None)?;
                 mjs = copied(outputs::MJS_FILE, None)?;
             }
+            None => {}
         }
         let mut artifacts_models = Vec::new();
         let mut entries = Vec::new();
@@ -727,6 +781,39 @@ fn runtime_key(
 mod tests {
     use super::*;
     use crate::toolchain::{Tool, Version};
+
+    #[test]
+    fn the_target_decides_the_runtime() {
+        use Flavor::{JsModule, StaticLib};
+        let host = Some("x86_64-unknown-linux-gnu");
+        assert_eq!(runtime_flavor(None, None).unwrap(), Some(JsModule));
+        assert_eq!(
+            runtime_flavor(None, Some(EMSCRIPTEN)).unwrap(),
+            Some(StaticLib)
+        );
+        assert_eq!(runtime_flavor(None, host).unwrap(), None);
+        assert_eq!(
+            runtime_flavor(Some(JsModule), host).unwrap(),
+            Some(JsModule)
+        );
+        assert_eq!(
+            runtime_flavor(Some(StaticLib), None).unwrap(),
+            Some(StaticLib)
+        );
+        let err = runtime_flavor(None, Some("wasm32-unknown-unknown")).unwrap_err();
+        assert!(
+            matches!(&err, Error::Config(m) if m.contains("wasm32-unknown-unknown")
+                && m.contains("--target wasm32-unknown-emscripten")
+                && m.contains("Flavor::JsModule")),
+            "{err}"
+        );
+        let err = runtime_flavor(Some(StaticLib), host).unwrap_err();
+        assert!(
+            matches!(&err, Error::Config(m) if m.contains("x86_64-unknown-linux-gnu")
+                && m.contains("--target wasm32-unknown-emscripten")),
+            "{err}"
+        );
+    }
 
     fn tools() -> Toolchain {
         let tool = |v| Tool {

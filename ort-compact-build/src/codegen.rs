@@ -27,29 +27,6 @@ pub fn write_model_module(dir: &Path, model: &ModelArtifact) -> Result<PathBuf> 
     crate::outputs::write_atomic(dir, &format!("{}.rs", model.name), source.as_bytes())
 }
 
-/// The typed module alone, without building a runtime: convert `model` (`.onnx` or `.ort`) to
-/// `<out_dir>/<stem>.ort` and write `<out_dir>/<stem>.rs`. For host builds of crates whose
-/// real target is `wasm32-unknown-emscripten` (`cargo check`/`clippy` on the host), where the
-/// runtime is not linked anyway.
-pub fn write_without_runtime(model: &Path, out_dir: &Path) -> Result<ModelArtifact> {
-    use crate::model::{ModelFile, OrtModel};
-    let ort = match ModelFile::load(model)? {
-        ModelFile::Ort(m) => m,
-        ModelFile::Onnx(_) => OrtModel::from_bytes(crate::ort_format::convert(model)?, model)?,
-    };
-    let signature = crate::signature::of_ort(&ort)?;
-    let name = crate::builder::model_name(model);
-    std::fs::create_dir_all(out_dir).map_err(|e| crate::Error::io("creating", out_dir, e))?;
-    let ort_path = crate::outputs::write_atomic(out_dir, &format!("{name}.ort"), ort.bytes())?;
-    let artifact = ModelArtifact {
-        name,
-        ort: ort_path,
-        signature,
-    };
-    write_model_module(out_dir, &artifact)?;
-    Ok(artifact)
-}
-
 /// The Rust source of the typed module for `model` (embedding `model.ort`).
 pub fn model_module(model: &ModelArtifact) -> String {
     let ty = type_name(&model.name);
