@@ -8,42 +8,20 @@
 //! nested cargo uses its own target directory (`target/rust-mode`) so it never waits on the
 //! lock of the outer `cargo test`.
 
+use ort_compact_tests::{
+    assert_close, cargo_wasm_build, floats, mlp_oracle, python, run_node, run_ok, workspace,
+    ORACLE_PRELUDE,
+};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-const TOLERANCE: f64 = 1e-4;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is inside the workspace")
-        .to_path_buf()
-}
+use std::process::Command;
 
 /// Build `package` for wasm32-unknown-emscripten (release) and return its `.js`.
 fn build_example(package: &str) -> PathBuf {
     let target_dir = workspace().join("target/rust-mode");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(workspace())
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-unknown-emscripten",
-            "-p",
-            package,
-        ])
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .env_remove("CARGO_BUILD_TARGET")
-        .stdout(Stdio::inherit())
-        .output()
-        .expect("running cargo");
-    assert!(
-        out.status.success(),
-        "cargo build of {package} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        cargo_wasm_build(&workspace(), &target_dir).args(["-p", package]),
+        &format!("cargo build of {package}"),
     );
     let dir = target_dir.join("wasm32-unknown-emscripten/release");
     let js = dir.join(format!("{package}.js"));
@@ -63,72 +41,6 @@ fn wasm_of(js: &Path, package: &str) -> PathBuf {
         .find(|p| p.is_file())
         .cloned()
         .unwrap_or_else(|| panic!("no .wasm next to {}", js.display()))
-}
-
-fn run_node(js: &Path) -> Value {
-    let node = std::env::var_os("ORT_COMPACT_NODE").unwrap_or_else(|| "node".into());
-    let out = Command::new(node).arg(js).output().expect("running node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "node {} failed ({}):\n{stdout}\n{}",
-        js.display(),
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or_else(|| panic!("no JSON in the output:\n{stdout}"));
-    serde_json::from_str(line).expect("the example prints valid JSON")
-}
-
-/// Run a Python oracle script with `input` as JSON on stdin; returns its JSON stdout.
-fn python(script: &str, input: &Value) -> Value {
-    use std::io::Write;
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running python3");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.to_string().as_bytes())
-        .expect("writing to python");
-    let out = child.wait_with_output().expect("python3");
-    assert!(
-        out.status.success(),
-        "python oracle failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("oracle prints JSON")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("not an array: {v}"))
-        .iter()
-        .map(|x| x.as_f64().unwrap_or_else(|| panic!("not a number: {x}")))
-        .collect()
-}
-
-fn assert_close(what: &str, actual: &[f64], expected: &[f64]) -> f64 {
-    assert_eq!(actual.len(), expected.len(), "{what}: length");
-    let worst = actual
-        .iter()
-        .zip(expected)
-        .map(|(a, e)| (a - e).abs())
-        .fold(0.0, f64::max);
-    assert!(
-        worst <= TOLERANCE,
-        "{what}: max |diff| {worst} > {TOLERANCE}\nactual   {actual:?}\nexpected {expected:?}"
-    );
-    worst
 }
 
 fn assert_error(errors: &Value, case: &str, needles: &[&str]) {
@@ -155,15 +67,6 @@ fn report_size(package: &str, js: &Path) {
     );
 }
 
-const ORACLE_PRELUDE: &str = r#"
-import json, sys
-import numpy as np
-import onnxruntime as ort
-assert ort.__version__ == "1.21.0", ort.__version__
-req = json.load(sys.stdin)
-sess = ort.InferenceSession(req["model"], providers=["CPUExecutionProvider"])
-"#;
-
 #[test]
 fn mlp_classifier_example_matches_onnxruntime() {
     let package = "example-mlp-classifier";
@@ -173,21 +76,7 @@ fn mlp_classifier_example_matches_onnxruntime() {
     assert_eq!(got["runtime_version"], "1.21.0");
     assert_eq!(got["untyped_run_matches"], true);
 
-    let features = &got["inputs"]["features"];
-    let model = workspace().join("models/mlp-classifier.onnx");
-    let script = format!(
-        "{ORACLE_PRELUDE}\nx = np.array(req['data'], dtype=np.float32).reshape(req['shape'])\n\
-         (p,) = sess.run(['probabilities'], {{'features': x}})\n\
-         print(json.dumps({{'shape': list(p.shape), 'data': [float(v) for v in p.ravel()]}}))\n"
-    );
-    let expected = python(
-        &script,
-        &serde_json::json!({
-            "model": model,
-            "shape": features["shape"],
-            "data": features["data"],
-        }),
-    );
+    let expected = mlp_oracle(&got["inputs"]["features"]);
     let p = &got["outputs"]["probabilities"];
     assert_eq!(p["shape"], expected["shape"]);
     let worst = assert_close(

@@ -460,9 +460,6 @@ impl Builder {
             }
         }
         progress.say(format!("done: {}", artifacts.dir.display()));
-        if cargo {
-            artifacts.print_cargo_metadata();
-        }
         Ok(artifacts)
     }
 
@@ -518,7 +515,7 @@ impl Builder {
 
     /// Write the output directory: the runtime's files (copied from `runtime`, or empty
     /// `placeholders` of that flavor when there is none, for docs.rs), the models, the typed
-    /// modules (in a build script), the config and the manifest.
+    /// modules, config and manifest; in a build script (`cargo`) print the cargo metadata.
     #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
@@ -611,7 +608,7 @@ impl Builder {
         let json = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| Error::Config(format!("serialising the manifest: {e}")))?;
         let manifest_path = outputs::write_atomic(out_dir, outputs::MANIFEST_FILE, &json)?;
-        Ok(Artifacts {
+        let artifacts = Artifacts {
             dir: out_dir.to_path_buf(),
             wasm,
             mjs,
@@ -621,7 +618,11 @@ impl Builder {
             manifest: manifest_path,
             files,
             cache_hit: hit,
-        })
+        };
+        if cargo {
+            artifacts.print_cargo_metadata();
+        }
+        Ok(artifacts)
     }
 }
 

@@ -40,8 +40,12 @@ pub mod verify;
 #[cfg(test)]
 mod tests;
 
+pub use build::{Flavor, Optimize};
 pub use builder::{Artifacts, Builder, ModelArtifact};
 pub use error::{Error, Result};
+pub use outputs::FileInfo;
+pub use progress::ProgressMode;
+pub use signature::{Dimension, Signature, TensorSignature};
 
 /// The ONNX Runtime version this crate builds.
 pub const ORT_VERSION: &str = "1.21.0";

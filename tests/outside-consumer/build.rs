@@ -1,0 +1,3 @@
+fn main() {
+    ort_compact_build::Builder::new("mlp-classifier.onnx").build();
+}
