@@ -1,7 +1,7 @@
 //! Foundation: pinned source provisioning (real Debian archives, sha256-verified) and the
 //! toolchain (real emcc compiling against the provisioned ORT headers, node running the result).
 
-use ort_compact_build::source::{Pins, Provisioner};
+use ort_compact_build::tools::{Pins, Provisioner, Toolchain};
 use ort_compact_build::{Error, ORT_VERSION};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -184,8 +184,7 @@ fn bundled_pins_cover_every_source_the_build_uses() {
 /// run), then emcc compiles a program against the provisioned ORT C API header and node runs it.
 #[test]
 fn real_sources_compile_with_emcc_and_run_in_node() {
-    let env = ort_compact_build::env::Env::new();
-    let tree = Provisioner::from_env(&env)
+    let tree = Provisioner::from_environment()
         .provision()
         .expect("provisioning the pinned sources");
     let version = std::fs::read_to_string(tree.ort_dir().join("VERSION_NUMBER")).unwrap();
@@ -195,7 +194,7 @@ fn real_sources_compile_with_emcc_and_run_in_node() {
         std::fs::read_to_string(tree.ort_dir().join("onnxruntime/core/mlas/lib/mlasi.h")).unwrap();
     assert!(mlasi.contains("ort-compact-build"), "MLAS patch missing");
 
-    let tools = ort_compact_build::toolchain::Toolchain::detect(&env).expect("toolchain");
+    let tools = Toolchain::detect().expect("toolchain");
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("smoke.cc");
     std::fs::write(

@@ -4,7 +4,7 @@
 //! (found through python3's site-packages) and onnxruntime's datasets. Writes a JSON report to
 //! `target/bench-reports/convert.json` (or under `$CARGO_TARGET_DIR`).
 
-use ort_compact_build::ort_format;
+use ort_compact_build::tools as ort_format;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -88,7 +88,7 @@ fn main() {
         ms(times[RUNS - 1]),
     );
     let report = serde_json::json!({
-        "bench": "ort_format::convert",
+        "bench": "tools::convert",
         "model": model.display().to_string(),
         "input_bytes": input_bytes,
         "output_bytes": output.len(),

@@ -6,10 +6,7 @@
 //! `cargo bench -p ort-compact-build --bench runtime` writes target/bench-reports/runtime.md.
 //! Needs what the tests need (scripts/test.sh installs it).
 
-use ort_compact_build::build::Optimize;
-use ort_compact_build::outputs::FileInfo;
-use ort_compact_build::progress::ProgressMode;
-use ort_compact_build::{Artifacts, Builder};
+use ort_compact_build::{Artifacts, Builder, FileInfo, Optimize, ProgressMode};
 use ort_compact_test_support::verify::{
     located, partial_cache, run_ok, sklearn_models, tensor, workspace,
 };

@@ -398,7 +398,7 @@ impl Builder {
             );
         }
 
-        let tools = Toolchain::detect(&env)?;
+        let tools = Toolchain::detect_with(&env)?;
         let cache_root = self.cache_dir.clone().unwrap_or_else(|| cache::root(&env));
         let mut provisioner = Provisioner::from_env(&env);
         provisioner.cache_root(&cache_root);

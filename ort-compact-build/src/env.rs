@@ -67,11 +67,6 @@ impl Env {
         })
     }
 
-    /// Names read so far (for diagnostics and tests).
-    pub fn names_read(&self) -> Vec<String> {
-        self.read.borrow().iter().cloned().collect()
-    }
-
     fn keys(&self, name: &str) -> Vec<String> {
         let mut keys = Vec::with_capacity(3);
         if let Some(t) = &self.target {

@@ -5,8 +5,8 @@
 //! `PATH`. Every failure says what to install or which variable to set.
 //!
 //! ```no_run
-//! use ort_compact_build::{env::Env, toolchain::Toolchain};
-//! let tools = Toolchain::detect(&Env::new())?;
+//! use ort_compact_build::tools::Toolchain;
+//! let tools = Toolchain::detect()?;
 //! println!("emcc {}", tools.emcc.version);
 //! # Ok::<(), ort_compact_build::Error>(())
 //! ```
@@ -128,8 +128,14 @@ const NODE: Spec = Spec {
 };
 
 impl Toolchain {
-    /// Locate and check every tool.
-    pub fn detect(env: &Env) -> Result<Toolchain> {
+    /// Locate and check every tool, reading the overrides (`ORT_COMPACT_EMCC`, `EMSDK`,
+    /// `ORT_COMPACT_CMAKE`, `ORT_COMPACT_PROTOC`, `ORT_COMPACT_NODE`, …) from the environment.
+    pub fn detect() -> Result<Toolchain> {
+        Self::detect_with(&Env::new())
+    }
+
+    /// [`Toolchain::detect`] with the overrides read through `env`.
+    pub(crate) fn detect_with(env: &Env) -> Result<Toolchain> {
         Ok(Toolchain {
             emcc: find_emcc(env)?,
             cmake: find(env, &CMAKE, Some(env::CMAKE))?,

@@ -4,8 +4,7 @@
 //! One test per file on purpose: it sets `ORT_COMPACT_CMAKE` and `ORT_COMPACT_OPTIMIZE` for the
 //! whole process.
 
-use ort_compact_build::progress::ProgressMode;
-use ort_compact_build::{Builder, Error};
+use ort_compact_build::{Builder, Error, ProgressMode};
 use ort_compact_test_support::verify::*;
 use std::os::unix::fs::PermissionsExt;
 

@@ -1,7 +1,7 @@
 //! Converting the same model twice gives identical bytes, and `convert_file` writes exactly what
 //! `convert` returns.
 
-use ort_compact_build::ort_format;
+use ort_compact_build::tools as ort_format;
 use std::path::PathBuf;
 
 /// The larger silero-vad model when Python's site-packages has it, else a model built here.

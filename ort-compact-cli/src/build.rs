@@ -1,9 +1,7 @@
 //! `ort-compact build MODEL... --out DIR`: the whole pipeline.
 
-use ort_compact_build::build::{Flavor, Optimize};
-use ort_compact_build::outputs::size_report;
-use ort_compact_build::progress::ProgressMode;
-use ort_compact_build::{Builder, Result};
+use ort_compact_build::tools::size_report;
+use ort_compact_build::{Builder, Flavor, Optimize, ProgressMode, Result};
 use std::path::PathBuf;
 
 /// Arguments of `ort-compact build`.

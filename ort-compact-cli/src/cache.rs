@@ -1,8 +1,7 @@
 //! `ort-compact cache`: what the cache holds, and removing what the current sources no longer use.
 
-use ort_compact_build::cache::prune::{prune, survey, Area, Current, Entry, Outcome};
-use ort_compact_build::source::Provisioner;
-use ort_compact_build::{env::Env, Error, Result};
+use ort_compact_build::tools::{self, CacheArea, PruneOutcome};
+use ort_compact_build::Result;
 use std::path::PathBuf;
 
 /// Arguments of `ort-compact cache`.
@@ -30,30 +29,13 @@ enum Action {
 
 /// Survey the cache, then list or prune it.
 pub fn run(args: Args) -> Result<()> {
-    let env = Env::new();
-    let mut provisioner = Provisioner::from_env(&env);
-    if let Some(dir) = args.cache_dir {
-        provisioner.cache_root(dir);
-    }
-    let root = provisioner.cache_dir().to_path_buf();
-    if !root.is_dir() {
-        return Err(Error::Config(format!(
-            "cache directory {} does not exist (nothing has been built with it yet?)",
-            root.display()
-        )));
-    }
-    let key = provisioner.tree_key()?;
-    let archives = provisioner.archive_names()?;
-    let current = Current {
-        source_key: &key,
-        archives: &archives,
-    };
-    let entries = survey(&root, &current)?;
-    let stale: Vec<Entry> = entries.iter().filter(|e| !e.current).cloned().collect();
+    let survey = tools::survey_cache(args.cache_dir)?;
+    let (root, key, entries) = (&survey.root, &survey.source_key, &survey.entries);
+    let stale = survey.stale();
     match args.action {
         Action::Info => {
             println!("cache {} (current sources {key})", root.display());
-            for area in Area::ALL {
+            for area in CacheArea::ALL {
                 let (mut used, mut old) = (0, 0);
                 for e in entries.iter().filter(|e| e.area == area) {
                     *if e.current { &mut used } else { &mut old } += e.bytes;
@@ -65,7 +47,7 @@ pub fn run(args: Args) -> Result<()> {
                     human(old)
                 );
             }
-            for e in &entries {
+            for e in entries {
                 let state = if e.current { "current" } else { "stale" };
                 println!("{state:8} {:>10}  {}", human(e.bytes), e.path.display());
             }
@@ -86,13 +68,13 @@ pub fn run(args: Args) -> Result<()> {
         }
         Action::Prune { dry_run: false } => {
             let mut freed = 0;
-            for (e, outcome) in prune(&root, &stale)? {
+            for (e, outcome) in tools::prune_cache(&survey)? {
                 match outcome {
-                    Outcome::Removed => {
+                    PruneOutcome::Removed => {
                         freed += e.bytes;
                         println!("removed {:>10}  {}", human(e.bytes), e.path.display());
                     }
-                    Outcome::InUse => println!("in use, kept       {}", e.path.display()),
+                    PruneOutcome::InUse => println!("in use, kept       {}", e.path.display()),
                 }
             }
             println!("freed {}", human(freed));

@@ -1,6 +1,6 @@
 //! `ort-compact convert`: turn an `.onnx` model into an ORT-format (`.ort`) model natively.
 
-use ort_compact_build::{ort_format, Result};
+use ort_compact_build::{tools, Result};
 use std::path::PathBuf;
 
 /// Arguments of `ort-compact convert`.
@@ -18,7 +18,7 @@ pub fn run(args: Args) -> Result<()> {
     let output = args
         .output
         .unwrap_or_else(|| args.model.with_extension("ort"));
-    ort_format::convert_file(&args.model, &output)?;
+    tools::convert_file(&args.model, &output)?;
     let size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
     println!("wrote {} ({size} bytes)", output.display());
     Ok(())

@@ -1,8 +1,7 @@
 //! `ort-compact provision`: check the toolchain and assemble the pinned sources.
 
-use ort_compact_build::progress::{Progress, ProgressMode};
-use ort_compact_build::source::{Pins, Provisioner};
-use ort_compact_build::{env::Env, toolchain::Toolchain, Result};
+use ort_compact_build::tools::{Pins, Progress, Provisioner, Toolchain};
+use ort_compact_build::{ProgressMode, Result};
 use std::path::PathBuf;
 
 /// Arguments of `ort-compact provision`.
@@ -24,12 +23,11 @@ pub struct Args {
 
 /// Run the provisioning and print what was found.
 pub fn run(args: Args) -> Result<()> {
-    let env = Env::new();
     if !args.skip_toolchain {
-        let tools = Toolchain::detect(&env)?;
+        let tools = Toolchain::detect()?;
         print!("{}", tools.summary());
     }
-    let mut p = Provisioner::from_env(&env);
+    let mut p = Provisioner::from_environment();
     if let Some(dir) = args.cache_dir {
         p = Provisioner::new(dir);
     }

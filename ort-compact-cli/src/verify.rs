@@ -1,6 +1,6 @@
 //! `ort-compact verify DIR`: run every model of an output directory once in its runtime.
 
-use ort_compact_build::verify::{find_node, verify_dir, VerifyReport};
+use ort_compact_build::tools::{find_node, verify_dir, VerifyReport};
 use ort_compact_build::Result;
 use std::path::PathBuf;
 

@@ -46,6 +46,6 @@ fn cli_runs_in_separate_processes_give_identical_bytes() {
     assert_eq!(outputs[0], outputs[1]);
     assert_eq!(
         outputs[0],
-        ort_compact_build::ort_format::convert(&model).unwrap()
+        ort_compact_build::tools::convert(&model).unwrap()
     );
 }

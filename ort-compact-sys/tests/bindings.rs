@@ -11,8 +11,7 @@ fn header() -> PathBuf {
     if let Some(h) = std::env::var_os("ORT_COMPACT_C_API_HEADER") {
         return PathBuf::from(h);
     }
-    let env = ort_compact_build::env::Env::new();
-    let tree = ort_compact_build::source::Provisioner::from_env(&env)
+    let tree = ort_compact_build::tools::Provisioner::from_environment()
         .provision()
         .unwrap_or_else(|e| panic!("provisioning the ONNX Runtime sources for the header: {e}"));
     tree.c_api_include_dir().join("onnxruntime_c_api.h")

@@ -124,8 +124,6 @@ impl RuntimeOptions {
 /// Files a finished build produced (inside the build directory).
 #[derive(Debug, Clone)]
 pub struct BuiltRuntime {
-    /// The build directory.
-    pub build_dir: PathBuf,
     /// `.wasm` (JS mode).
     pub wasm: Option<PathBuf>,
     /// `.mjs` (JS mode).
@@ -198,7 +196,6 @@ impl BuildDir {
         // The build dir is shared by both flavors: only this flavor's outputs are current.
         let js = opts.flavor == Flavor::JsModule;
         let built = BuiltRuntime {
-            build_dir: self.dir.clone(),
             wasm: found(&format!("{stem}.wasm")).filter(|_| js),
             mjs: found(&format!("{stem}.mjs")).filter(|_| js),
             static_lib: found("libonnxruntime_webassembly.a").filter(|_| !js),

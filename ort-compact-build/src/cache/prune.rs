@@ -4,12 +4,12 @@
 //! `sources/<key>/`, `work/<tags>-<key8>/` and `artifacts/` entries; the old ones (about 0.5 GB
 //! of sources, 0.1–0.3 GB per warm build dir) stay until pruned.
 //!
+//! The public entry points are [`crate::tools::survey_cache`] and [`crate::tools::prune_cache`]:
+//!
 //! ```no_run
-//! use ort_compact_build::cache::prune::{prune, survey, Current};
-//! let current = Current { source_key: "fda14b0e530de4c7", archives: &[] };
-//! let root = std::path::Path::new("/home/me/.cache/ort-compact-build");
-//! let stale: Vec<_> = survey(root, &current)?.into_iter().filter(|e| !e.current).collect();
-//! for (entry, outcome) in prune(root, &stale)? {
+//! use ort_compact_build::tools::{prune_cache, survey_cache};
+//! let survey = survey_cache(None)?; // ORT_COMPACT_CACHE_DIR, else ~/.cache/ort-compact-build
+//! for (entry, outcome) in prune_cache(&survey)? {
 //!     println!("{} {outcome:?}", entry.path.display());
 //! }
 //! # Ok::<(), ort_compact_build::Error>(())
@@ -37,7 +37,7 @@ pub enum Area {
 }
 
 impl Area {
-    /// Every area, in the order [`survey`] lists them.
+    /// Every area, in the order a survey lists them.
     pub const ALL: [Area; 4] = [Area::Downloads, Area::Sources, Area::Work, Area::Artifacts];
 
     /// The directory name of the area under the cache root.
@@ -73,7 +73,7 @@ pub struct Entry {
     pub current: bool,
 }
 
-/// What [`prune`] did with an entry.
+/// What pruning did with an entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Removed.

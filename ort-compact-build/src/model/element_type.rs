@@ -94,6 +94,7 @@ impl ElementType {
     }
 
     /// The ONNX `TensorProto.DataType` code (equal to ORT's flatbuffer `TensorDataType`).
+    #[cfg(test)]
     pub fn code(self) -> i32 {
         self as i32
     }
@@ -130,6 +131,7 @@ impl ElementType {
     }
 
     /// The element type whose [`ort_name`](Self::ort_name) is `name`.
+    #[cfg(test)]
     pub fn from_ort_name(name: &str) -> Option<ElementType> {
         Self::ALL
             .iter()
@@ -165,33 +167,6 @@ impl ElementType {
             ElementType::Uint4 => "uint4",
             ElementType::Int4 => "int4",
         }
-    }
-
-    /// Size of one element in bytes; `None` for strings, 4-bit types and undefined.
-    pub fn size_in_bytes(self) -> Option<usize> {
-        Some(match self {
-            ElementType::Uint8
-            | ElementType::Int8
-            | ElementType::Bool
-            | ElementType::Float8E4M3FN
-            | ElementType::Float8E4M3FNUZ
-            | ElementType::Float8E5M2
-            | ElementType::Float8E5M2FNUZ => 1,
-            ElementType::Uint16
-            | ElementType::Int16
-            | ElementType::Float16
-            | ElementType::Bfloat16 => 2,
-            ElementType::Float | ElementType::Int32 | ElementType::Uint32 => 4,
-            ElementType::Int64
-            | ElementType::Uint64
-            | ElementType::Double
-            | ElementType::Complex64 => 8,
-            ElementType::Complex128 => 16,
-            ElementType::Undefined
-            | ElementType::String
-            | ElementType::Uint4
-            | ElementType::Int4 => return None,
-        })
     }
 }
 

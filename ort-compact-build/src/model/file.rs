@@ -31,15 +31,6 @@ pub fn read_model_file(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The two model formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ModelFormat {
-    /// ONNX protobuf (`.onnx`).
-    Onnx,
-    /// ORT-format flatbuffer (`.ort`).
-    Ort,
-}
-
 /// A loaded model of either format.
 // One value per model file: the size difference of the variants does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -68,22 +59,6 @@ impl ModelFile {
             Ok(ModelFile::Ort(OrtModel::from_bytes(bytes, path)?))
         } else {
             Ok(ModelFile::Onnx(OnnxModel::from_bytes(&bytes, path)?))
-        }
-    }
-
-    /// Which format this is.
-    pub fn format(&self) -> ModelFormat {
-        match self {
-            ModelFile::Onnx(_) => ModelFormat::Onnx,
-            ModelFile::Ort(_) => ModelFormat::Ort,
-        }
-    }
-
-    /// The file it was loaded from.
-    pub fn path(&self) -> &Path {
-        match self {
-            ModelFile::Onnx(m) => m.path(),
-            ModelFile::Ort(m) => m.path(),
         }
     }
 }

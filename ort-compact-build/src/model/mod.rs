@@ -8,7 +8,6 @@
 //! - [`ElementType`]: tensor element types with ONNX codes and ORT's C++ type names.
 
 mod element_type;
-pub mod external;
 mod file;
 pub mod onnx;
 mod onnx_reader;
@@ -17,6 +16,6 @@ mod ort_diagnose;
 pub mod ort_schema;
 
 pub use element_type::ElementType;
-pub use file::{read_model_file, ModelFile, ModelFormat};
+pub use file::{read_model_file, ModelFile};
 pub use onnx_reader::{node_display_name, OnnxModel};
 pub use ort::OrtModel;

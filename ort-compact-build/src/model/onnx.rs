@@ -445,8 +445,9 @@ pub mod type_proto {
         pub name: String,
     }
 
-    /// The kind of a [`super::TypeProto`].
+    /// The kind of a [`super::TypeProto`] (variant names as in `onnx.proto`).
     #[derive(Clone, PartialEq, Eq, Hash, prost::Oneof)]
+    #[allow(clippy::enum_variant_names)]
     pub enum Value {
         /// Dense tensor.
         #[prost(message, tag = "1")]

@@ -16,12 +16,6 @@ pub struct OnnxModel {
 }
 
 impl OnnxModel {
-    /// Reads and decodes an `.onnx` file.
-    pub fn load(path: &Path) -> Result<OnnxModel> {
-        let bytes = super::read_model_file(path)?;
-        OnnxModel::from_bytes(&bytes, path)
-    }
-
     /// Decodes `bytes`; `path` names them in errors (and is where external data is looked
     /// up relative to).
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<OnnxModel> {

@@ -37,6 +37,7 @@ pub fn normalize_domain(domain: &str) -> &str {
 
 /// Loads every model and returns the union of their required operators (with type usage when
 /// `with_types`).
+#[cfg(test)]
 pub fn required_ops_of_files<P: AsRef<Path>>(paths: &[P], with_types: bool) -> Result<OpConfig> {
     let mut collector = Collector::new(with_types);
     for path in paths {
@@ -47,6 +48,7 @@ pub fn required_ops_of_files<P: AsRef<Path>>(paths: &[P], with_types: bool) -> R
 }
 
 /// The required operators of one loaded model.
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn required_ops(model: &ModelFile, with_types: bool) -> Result<OpConfig> {
     let mut collector = Collector::new(with_types);
     collector.add_model(model)?;

@@ -23,12 +23,6 @@ pub struct TypeFamilies {
 
 impl TypeFamilies {
     /// The families the given models need, subgraphs included.
-    ///
-    /// ```
-    /// use ort_compact_build::ops::TypeFamilies;
-    /// // No models need nothing.
-    /// assert_eq!(TypeFamilies::of_models(&[]), TypeFamilies::default());
-    /// ```
     pub fn of_models(models: &[&OrtModel]) -> TypeFamilies {
         let mut found = TypeFamilies::default();
         for m in models {
@@ -98,4 +92,14 @@ fn is_float8(code: i32) -> bool {
                 | ElementType::Float8E5M2FNUZ
         )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_models_need_no_family() {
+        assert_eq!(TypeFamilies::of_models(&[]), TypeFamilies::default());
+    }
 }

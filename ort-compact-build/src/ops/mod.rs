@@ -10,10 +10,16 @@
 //!   registration filter the kernel-reduction stage applies.
 
 pub mod config;
+#[cfg(any(test, feature = "fuzzing"))]
+mod config_read;
 pub mod extract;
 pub mod features;
 pub mod type_rules;
 
 pub use config::{OpConfig, TypeUsage};
-pub use extract::{normalize_domain, required_ops, required_ops_of_files, Collector};
+#[cfg(any(test, feature = "fuzzing"))]
+pub use extract::required_ops;
+#[cfg(test)]
+pub use extract::required_ops_of_files;
+pub use extract::Collector;
 pub use features::TypeFamilies;

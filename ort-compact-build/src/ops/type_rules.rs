@@ -2,14 +2,14 @@
 //!
 //! These are the rules ONNX Runtime 1.21.0 applies (its `operator_type_usage_processors`):
 //! only the operators listed here get per-operator type information; for each, the types of
-//! certain inputs and/or outputs decide which typed kernel registrations are kept. The same
-//! rules answer, for the kernel-reduction stage, whether one typed registration is needed
-//! ([`typed_registration_needed`]) and which `ORT_SPECIFY_OP_KERNEL_*_ALLOWED_TYPES` lines the
-//! generated `op_kernel_type_control_overrides.inc` gets ([`kernel_type_control_entries`]).
-//! The kernel-reduction stage (`crate::reduce`) applies the same rules through the crate-internal
-//! `registration_needed`, which fails where ORT fails instead of answering leniently.
+//! certain inputs and/or outputs decide which typed kernel registrations are kept. The
+//! kernel-reduction stage (`crate::reduce`) applies them through `registration_needed`,
+//! which fails where ORT fails; the tests check them through two lenient helpers
+//! (`typed_registration_needed`, `kernel_type_control_entries`).
 
-use super::config::{OpConfig, TypeUsage};
+#[cfg(test)]
+use super::config::OpConfig;
+use super::config::TypeUsage;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -278,6 +278,7 @@ pub(crate) fn registration_needed(
 /// information, when the recorded (or always-required) types include it; operators without
 /// type information keep all registrations. Where ORT would fail (the registration's argument
 /// has no recorded types), only the always-required types (and globally allowed types) count.
+#[cfg(test)]
 pub fn typed_registration_needed(
     config: &OpConfig,
     domain: &str,
@@ -353,6 +354,7 @@ pub(crate) fn arg_allowed_types_lines(domain: &str, op: &str, usage: &TypeUsage)
 /// allowed types, otherwise one `ORT_SPECIFY_OP_KERNEL_ARG_ALLOWED_TYPES(domain, Op,
 /// Input|Output, index, types…);` line per recorded argument of an operator with a type rule
 /// (sorted by `domain:op`; OneHot has none).
+#[cfg(test)]
 pub fn kernel_type_control_entries(config: &OpConfig) -> Vec<String> {
     if let Some(global) = &config.globally_allowed_types {
         return vec![global_allowed_types_line(global)];

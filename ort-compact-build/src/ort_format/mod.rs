@@ -66,18 +66,6 @@ const IMPLICIT_OPSETS: &[(&str, i64)] = &[
 /// Largest model (in bytes of tensor data) a flatbuffer can hold, with headroom.
 const MAX_FLATBUFFER_BYTES: u64 = 2_000_000_000;
 
-/// Highest opset per domain that ONNX Runtime 1.21.0 supports, from the schema table
-/// (`""` is ai.onnx).
-pub fn max_supported_opsets() -> Vec<(&'static str, i64)> {
-    let mut v: Vec<_> = schema::table()
-        .max_opset
-        .iter()
-        .map(|(d, m)| (*d, *m))
-        .collect();
-    v.sort_unstable();
-    v
-}
-
 /// Convert an `.onnx` model to ORT-format bytes.
 ///
 /// External tensor data is read relative to the model's directory. The result is

@@ -45,7 +45,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use types::TypeReduction;
 
-pub use c_api::{write_c_api_source, CApiReport, CApiTable};
+pub use c_api::{write_c_api_source, CApiTable};
 
 /// Directory under the cmake build directory that ORT's cmake takes reduced sources from.
 pub const OP_REDUCTION_DIR: &str = "op_reduction.generated";
@@ -119,6 +119,7 @@ pub struct ReduceReport {
 
 impl ReduceReport {
     /// The report of one registration file, by its relative path constant.
+    #[cfg(test)]
     pub fn file(&self, relative_path: &str) -> Option<&FileReport> {
         self.files
             .iter()

@@ -7,7 +7,7 @@
 //! with everything present only computes the key and returns.
 //!
 //! ```no_run
-//! use ort_compact_build::source::Provisioner;
+//! use ort_compact_build::tools::Provisioner;
 //! let tree = Provisioner::new("/tmp/ort-cache").offline(true).provision()?;
 //! println!("ORT sources in {}", tree.ort_dir().display());
 //! # Ok::<(), ort_compact_build::Error>(())
@@ -96,7 +96,12 @@ impl Provisioner {
 
     /// A provisioner configured from the environment (`ORT_COMPACT_CACHE_DIR`,
     /// `ORT_COMPACT_OFFLINE`, `ORT_COMPACT_ORT_SOURCE_DIR`).
-    pub fn from_env(env: &Env) -> Self {
+    pub fn from_environment() -> Self {
+        Self::from_env(&Env::new())
+    }
+
+    /// [`Provisioner::from_environment`] with the variables read through `env`.
+    pub(crate) fn from_env(env: &Env) -> Self {
         let mut p = Provisioner::new(cache::root(env));
         p.offline = env.flag(env::OFFLINE);
         p.ort_source_dir = env.get(env::ORT_SOURCE_DIR).map(PathBuf::from);

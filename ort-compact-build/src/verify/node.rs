@@ -4,15 +4,13 @@ use crate::env::Env;
 use crate::error::Result;
 use std::path::{Path, PathBuf};
 
-/// Oldest node major version the driver supports (ES modules, `performance`, top-level await).
-pub const MIN_NODE_MAJOR: u32 = 18;
-
 /// The node to use: `$ORT_COMPACT_NODE` if set, else `node` on `PATH` (version-checked).
 pub fn find_node() -> Result<PathBuf> {
     crate::toolchain::find_node(&Env::new()).map(|t| t.path)
 }
 
-/// Checks that `node` runs and is at least [`MIN_NODE_MAJOR`]; returns its version (e.g. `20.20.2`).
+/// Checks that `node` runs and is at least the version the driver needs (18: ES modules,
+/// `performance`, top-level await); returns its version (e.g. `20.20.2`).
 pub fn check_node(node: &Path) -> Result<String> {
     crate::toolchain::check_node(node).map(|t| t.version.to_string())
 }
