@@ -185,7 +185,9 @@ fn main() {
     let _ = writeln!(
         r,
         "Stock `ort-wasm-simd-threaded.wasm`: {} B raw, {} gzip, {} brotli.\n",
-        stock.raw, stock.gzip, stock.brotli
+        stock.raw,
+        compressed(stock.gzip),
+        compressed(stock.brotli)
     );
     let _ = writeln!(r, "| model | wasm raw | gzip | brotli | × smaller raw | × smaller brotli | .mjs raw | new op set build | cache hit | create ms (stock) | run ms (stock) |");
     let _ = writeln!(r, "|---|---|---|---|---|---|---|---|---|---|---|");
@@ -234,10 +236,10 @@ fn main() {
             "| {} | {} | {} | {} | {:.1} | {:.1} | {} | {:.1} s | {:.2} s | {} ({}) | {} ({}) |",
             case.name,
             wasm.raw,
-            wasm.gzip,
-            wasm.brotli,
+            compressed(wasm.gzip),
+            compressed(wasm.brotli),
             stock.raw as f64 / wasm.raw as f64,
-            stock.brotli as f64 / wasm.brotli as f64,
+            compressed(stock.brotli) as f64 / compressed(wasm.brotli) as f64,
             mjs.raw,
             t_new,
             t_hit,
@@ -267,4 +269,9 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("runtime.md"), &r).unwrap();
     print!("{r}");
+}
+
+/// A compressed size the bench asked for (the builder measures them outside build scripts).
+fn compressed(size: Option<u64>) -> u64 {
+    size.expect("compressed sizes are measured outside build scripts")
 }

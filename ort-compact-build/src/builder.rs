@@ -45,6 +45,7 @@ pub struct Builder {
     offline: Option<bool>,
     progress: Option<ProgressMode>,
     cargo_metadata: Option<bool>,
+    compressed_sizes: Option<bool>,
 }
 
 /// One model in the results.
@@ -207,6 +208,7 @@ impl Builder {
             offline: None,
             progress: None,
             cargo_metadata: None,
+            compressed_sizes: None,
         }
     }
 
@@ -288,6 +290,15 @@ impl Builder {
     /// Print cargo metadata (default: when running inside a build script).
     pub fn cargo_metadata(&mut self, on: bool) -> &mut Self {
         self.cargo_metadata = Some(on);
+        self
+    }
+
+    /// Measure the gzip -9 and brotli-11 sizes of the output files, for the manifest and
+    /// [`Artifacts::files`] (default: on outside a build script, where the CLI reports them; off
+    /// in a build script, which cargo compiles at opt-level 0, where brotli-11 costs seconds per
+    /// megabyte of model). Sizes are remembered by content hash in the cache.
+    pub fn compressed_sizes(&mut self, on: bool) -> &mut Self {
+        self.compressed_sizes = Some(on);
         self
     }
 
@@ -529,13 +540,18 @@ impl Builder {
     ) -> Result<Artifacts> {
         let sizes = runtime.as_ref().map(|r| r.sizes);
         let hit = runtime.as_ref().is_some_and(|r| r.cache_hit);
+        let compress = self.compressed_sizes.unwrap_or(!cargo);
+        let measure = |name: &str, bytes: &[u8]| match compress {
+            true => FileInfo::measure_cached(name, bytes, sizes),
+            false => FileInfo::raw(name, bytes),
+        };
         let mut files = Vec::new();
         let mut copied = |name: &str, from: Option<PathBuf>| -> Result<Option<PathBuf>> {
             let bytes = match from {
                 Some(p) => std::fs::read(&p).map_err(|e| Error::io("reading", &p, e))?,
                 None => Vec::new(),
             };
-            files.push(FileInfo::measure_cached(name, &bytes, sizes));
+            files.push(measure(name, &bytes));
             outputs::write_atomic(out_dir, name, &bytes).map(Some)
         };
         let (mut wasm, mut mjs, mut static_lib) = (None, None, None);
@@ -561,7 +577,7 @@ impl Builder {
         for m in models {
             let entry = ModelEntry::new(&m.name, &m.source, &m.signature);
             let path = outputs::write_atomic(out_dir, &entry.ort, m.ort.bytes())?;
-            files.push(FileInfo::measure_cached(&entry.ort, m.ort.bytes(), sizes));
+            files.push(measure(&entry.ort, m.ort.bytes()));
             let artifact = ModelArtifact {
                 name: m.name.clone(),
                 ort: path,
@@ -576,10 +592,7 @@ impl Builder {
         let config_text = config.to_string();
         let config_path =
             outputs::write_atomic(out_dir, outputs::CONFIG_FILE, config_text.as_bytes())?;
-        files.push(FileInfo::measure(
-            outputs::CONFIG_FILE,
-            config_text.as_bytes(),
-        ));
+        files.push(measure(outputs::CONFIG_FILE, config_text.as_bytes()));
         let (toolchain, flags) = match runtime {
             Some(BuiltWith { tools, opts, .. }) => (
                 serde_json::json!({

@@ -28,16 +28,27 @@ pub struct FileInfo {
     pub sha256: String,
     /// Size in bytes.
     pub raw: u64,
-    /// Size after `gzip -9`.
-    pub gzip: u64,
-    /// Size after brotli quality 11.
-    pub brotli: u64,
+    /// Size after `gzip -9` (`None`: not measured).
+    pub gzip: Option<u64>,
+    /// Size after brotli quality 11 (`None`: not measured).
+    pub brotli: Option<u64>,
 }
 
 impl FileInfo {
-    /// Measure `bytes` stored as `name`. Compressed sizes are left 0 for the static library
-    /// (tens of MB of LLVM bitcode that is never shipped as is; brotli-11 on it takes minutes,
-    /// especially in a build script compiled at opt-level 0).
+    /// Hash and raw size of `bytes` stored as `name`; compressed sizes not measured.
+    pub fn raw(name: &str, bytes: &[u8]) -> FileInfo {
+        FileInfo {
+            name: name.to_string(),
+            sha256: sha256_bytes(bytes),
+            raw: bytes.len() as u64,
+            gzip: None,
+            brotli: None,
+        }
+    }
+
+    /// Measure `bytes` stored as `name`, compressed sizes included, except for the static
+    /// library (tens of MB of LLVM bitcode that is never shipped as is; brotli-11 on it takes
+    /// minutes).
     pub fn measure(name: &str, bytes: &[u8]) -> FileInfo {
         Self::measure_cached(name, bytes, None)
     }
@@ -52,14 +63,10 @@ impl FileInfo {
             .as_ref()
             .and_then(|p| std::fs::read(p).ok())
             .and_then(|b| serde_json::from_slice::<(u64, u64)>(&b).ok());
-        let compress = name != STATIC_LIB_FILE;
-        let (gzip, brotli) = known.unwrap_or_else(|| {
-            if compress {
-                (gzip_size(bytes), brotli_size(bytes))
-            } else {
-                (0, 0)
-            }
-        });
+        if name == STATIC_LIB_FILE {
+            return FileInfo::raw(name, bytes);
+        }
+        let (gzip, brotli) = known.unwrap_or_else(|| (gzip_size(bytes), brotli_size(bytes)));
         if let (Some(path), None) = (&record, known) {
             if let Some(dir) = path.parent() {
                 let _ = std::fs::create_dir_all(dir);
@@ -70,8 +77,8 @@ impl FileInfo {
             name: name.to_string(),
             sha256,
             raw: bytes.len() as u64,
-            gzip,
-            brotli,
+            gzip: Some(gzip),
+            brotli: Some(brotli),
         }
     }
 }
@@ -159,19 +166,67 @@ pub fn size_report(files: &[FileInfo]) -> String {
         "{:<28} {:>10} {:>10} {:>10}\n",
         "file", "raw", "gzip", "brotli"
     );
+    let size = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
     for f in files {
         s.push_str(&format!(
             "{:<28} {:>10} {:>10} {:>10}\n",
-            f.name, f.raw, f.gzip, f.brotli
+            f.name,
+            f.raw,
+            size(f.gzip),
+            size(f.brotli)
         ));
     }
-    if let Some(w) = files.iter().find(|f| f.name == WASM_FILE) {
+    if let Some((w, brotli)) = files
+        .iter()
+        .find(|f| f.name == WASM_FILE)
+        .and_then(|w| Some((w, w.brotli?)))
+    {
         s.push_str(&format!(
             "stock onnxruntime-web 1.21.0 ort-wasm-simd-threaded.wasm: {STOCK_RAW} raw, {STOCK_BROTLI} brotli\n\
              {WASM_FILE} is {:.1}x smaller raw and {:.1}x smaller brotli than stock\n",
             STOCK_RAW as f64 / w.raw.max(1) as f64,
-            STOCK_BROTLI as f64 / w.brotli.max(1) as f64
+            STOCK_BROTLI as f64 / brotli.max(1) as f64
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compressed_sizes_are_measured_only_when_asked_and_never_for_the_static_lib() {
+        let bytes = vec![7u8; 4096];
+        let raw = FileInfo::raw(WASM_FILE, &bytes);
+        assert_eq!((raw.raw, raw.gzip, raw.brotli), (4096, None, None));
+        let measured = FileInfo::measure(WASM_FILE, &bytes);
+        assert_eq!(measured.sha256, raw.sha256);
+        assert!(measured.brotli.unwrap() < 100 && measured.gzip.unwrap() < 100);
+        let lib = FileInfo::measure(STATIC_LIB_FILE, &bytes);
+        assert_eq!((lib.gzip, lib.brotli), (None, None));
+        let report = size_report(&[raw]);
+        assert!(
+            report.contains("ort-wasm.wasm") && report.contains(" -"),
+            "{report}"
+        );
+        assert!(
+            !report.contains("smaller"),
+            "no ratio without a brotli size"
+        );
+        let report = size_report(&[measured]);
+        assert!(report.contains("smaller brotli than stock"), "{report}");
+    }
+
+    #[test]
+    fn remembered_sizes_are_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = b"some model bytes".repeat(100);
+        let first = FileInfo::measure_cached("m.ort", &bytes, Some(dir.path()));
+        let record = dir.path().join(format!("{}.json", first.sha256));
+        assert!(record.is_file());
+        std::fs::write(&record, "[1,2]").unwrap();
+        let again = FileInfo::measure_cached("m.ort", &bytes, Some(dir.path()));
+        assert_eq!((again.gzip, again.brotli), (Some(1), Some(2)));
+    }
 }
