@@ -89,6 +89,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
     --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# --- the MSRV check's toolchain (tests/msrv.rs): Debian trixie's rustc and cargo 1.85 in
+# /usr/bin, beside rustup's; they replace nothing
+if [ "$TEST_DEPS" = 1 ] && ! /usr/bin/rustc --version 2>/dev/null | grep -q '^rustc 1\.85\.'; then
+  apt_update_once
+  log "installing Debian trixie's rustc and cargo 1.85 (for the MSRV check)"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${APT_OPTS[@]}" install -y -t trixie \
+    --no-install-recommends rustc cargo >/dev/null
+fi
+
 # --- node modules Emscripten's JS tools import (Debian's node-acorn is invisible to nodesource node)
 EMDIR=$(dirname "$(readlink -f "$(command -v emcc)")")
 if ! (cd "$EMDIR" && node -e 'require.resolve("acorn"); require.resolve("acorn-import-phases")' >/dev/null 2>&1); then

@@ -52,7 +52,8 @@ impl DirLock {
             .write(true)
             .open(&path)
             .map_err(|e| Error::io("opening lock file", &path, e))?;
-        file.lock().map_err(|e| Error::io("locking", &path, e))?;
+        // fs4 rather than std's `File::lock` (Rust 1.89): the crate's MSRV is 1.85.
+        fs4::FileExt::lock(&file).map_err(|e| Error::io("locking", &path, e))?;
         Ok(DirLock { _file: file })
     }
 }

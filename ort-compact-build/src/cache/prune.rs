@@ -185,10 +185,10 @@ fn try_lock(path: &Path) -> Result<Option<File>> {
         .write(true)
         .open(path)
         .map_err(|e| Error::io("opening lock file", path, e))?;
-    match file.try_lock() {
+    match fs4::FileExt::try_lock(&file) {
         Ok(()) => Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("locking", path, e)),
+        Err(fs4::TryLockError::WouldBlock) => Ok(None),
+        Err(fs4::TryLockError::Error(e)) => Err(Error::io("locking", path, e)),
     }
 }
 
