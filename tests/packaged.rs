@@ -7,6 +7,7 @@
 //! - host `cargo check` and `cargo test` of the same crate with no emcc and an empty cache: the
 //!   typed module compiles and says that no runtime is linked;
 //! - JS mode from a build script: the `.wasm`/`.mjs` pair;
+//! - a missing model: the build fails naming it, and succeeds once it is there;
 //! - `DOCS_RS=1` docs of the library and of a JS-mode consumer, with no toolchain.
 //!
 //! The runtimes are those of example-mlp-classifier and the main job, so the builds reuse the
@@ -158,6 +159,39 @@ fn host_check_and_test_need_no_toolchain() {
         std::fs::read_dir(empty.path()).unwrap().count(),
         0,
         "nothing was cached"
+    );
+}
+
+#[test]
+fn a_missing_model_is_named_and_the_next_build_picks_it_up() {
+    let c = consumer("build.rs", "src/main.rs");
+    let model = c.path().join("mlp-classifier.onnx");
+    let saved = c.path().join("saved.onnx");
+    std::fs::rename(&model, &saved).unwrap();
+    let check = || {
+        let mut cmd = cargo();
+        cmd.current_dir(c.path())
+            .args(["check", "--offline"])
+            .env("CARGO_TARGET_DIR", target_dir().join("build"))
+            .env_remove("CARGO_BUILD_TARGET");
+        cmd.output().expect("cargo check")
+    };
+    let out = check();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a missing model must fail the build");
+    assert!(
+        stderr.contains("ort-compact-build failed")
+            && stderr.contains(&format!("{} does not exist", "mlp-classifier.onnx"))
+            && stderr.contains(&model.display().to_string())
+            && stderr.contains("in a build script is the crate's directory"),
+        "{stderr}"
+    );
+    std::fs::rename(&saved, &model).unwrap();
+    let out = check();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 

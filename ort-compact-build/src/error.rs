@@ -41,7 +41,12 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A model path does not exist.
-    #[error("model file {} does not exist", path.display())]
+    #[error(
+        "model file {} does not exist{}: check the path (a relative path is taken from the \
+         current directory, which in a build script is the crate's directory)",
+        path.display(),
+        absolute_hint(path)
+    )]
     ModelNotFound {
         /// The path given.
         path: PathBuf,
@@ -298,6 +303,14 @@ pub enum Error {
         /// What could not be parsed.
         reason: String,
     },
+}
+
+/// `" (/abs/path)"` for a relative path, so that the message says where it was looked for.
+fn absolute_hint(path: &std::path::Path) -> String {
+    match std::path::absolute(path) {
+        Ok(abs) if path.is_relative() => format!(" ({})", abs.display()),
+        _ => String::new(),
+    }
 }
 
 impl Error {
