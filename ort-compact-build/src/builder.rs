@@ -370,7 +370,7 @@ impl Builder {
         };
 
         progress.say(format!("reading {} model(s)", self.models.len()));
-        let prepared = self.prepare_models()?;
+        let prepared = self.prepare_models(cargo)?;
         let config = self.op_config(&prepared)?;
         let Some(flavor) = flavor else {
             std::fs::create_dir_all(&out_dir).map_err(|e| Error::io("creating", &out_dir, e))?;
@@ -487,13 +487,20 @@ impl Builder {
         }
     }
 
-    fn prepare_models(&self) -> Result<Vec<Prepared>> {
+    /// Read and convert every model; in a build script (`cargo`) also announce the external
+    /// data files of `.onnx` models to cargo, before reading them.
+    fn prepare_models(&self, cargo: bool) -> Result<Vec<Prepared>> {
         let mut out: Vec<Prepared> = Vec::new();
         for path in &self.models {
             let file = ModelFile::load(path)?;
             let ort = match file {
                 ModelFile::Ort(m) => m,
-                ModelFile::Onnx(_) => {
+                ModelFile::Onnx(m) => {
+                    if cargo {
+                        for data in m.external_data_files() {
+                            println!("cargo:rerun-if-changed={}", data.display());
+                        }
+                    }
                     let bytes = crate::ort_format::convert(path)?;
                     OrtModel::from_bytes(bytes, path.clone())?
                 }

@@ -2,9 +2,10 @@
 //! say what is wrong: not a protobuf, truncated, or a node's subgraph attribute that does not
 //! parse (named by node and attribute).
 
-use super::onnx::{GraphProto, ModelProto};
+use super::onnx::{GraphProto, ModelProto, NodeProto, TensorProto};
 use crate::error::{Error, Result};
 use prost::Message;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// A decoded ONNX model and the file it came from.
@@ -72,6 +73,58 @@ impl OnnxModel {
     /// The main graph (checked present at load).
     pub fn graph(&self) -> Option<&GraphProto> {
         self.proto.graph.as_ref()
+    }
+
+    /// The external data files the model's tensors name (`location`, relative to the model's
+    /// directory; subgraphs and functions included), sorted, each once. Not checked here: the
+    /// converter validates and reads them.
+    pub fn external_data_files(&self) -> Vec<PathBuf> {
+        let mut found = BTreeSet::new();
+        let graphs = self.proto.graph.iter();
+        let function_nodes = self.proto.functions.iter().flat_map(|f| &f.node);
+        graphs.for_each(|g| external_in_graph(g, &mut found));
+        function_nodes.for_each(|n| external_in_node(n, &mut found));
+        let dir = self.path.parent().unwrap_or(Path::new(""));
+        found.into_iter().map(|l| dir.join(l)).collect()
+    }
+}
+
+/// `TensorProto.data_location` value for external data.
+const EXTERNAL: i32 = 1;
+
+fn external_in_graph(g: &GraphProto, found: &mut BTreeSet<String>) {
+    let sparse = g
+        .sparse_initializer
+        .iter()
+        .flat_map(|s| s.values.iter().chain(&s.indices));
+    g.initializer
+        .iter()
+        .chain(sparse)
+        .for_each(|t| external_in_tensor(t, found));
+    g.node.iter().for_each(|n| external_in_node(n, found));
+}
+
+fn external_in_node(n: &NodeProto, found: &mut BTreeSet<String>) {
+    for a in &n.attribute {
+        let sparse = a
+            .sparse_tensor
+            .iter()
+            .chain(&a.sparse_tensors)
+            .flat_map(|s| s.values.iter().chain(&s.indices));
+        a.t.iter()
+            .chain(&a.tensors)
+            .chain(sparse)
+            .for_each(|t| external_in_tensor(t, found));
+        a.g.iter()
+            .chain(&a.graphs)
+            .for_each(|g| external_in_graph(g, found));
+    }
+}
+
+fn external_in_tensor(t: &TensorProto, found: &mut BTreeSet<String>) {
+    if t.data_location == EXTERNAL {
+        let location = t.external_data.iter().find(|e| e.key == "location");
+        found.extend(location.map(|e| e.value.clone()));
     }
 }
 

@@ -6,7 +6,7 @@ use crate::model::onnx::{
     GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
     TypeProto, ValueInfoProto,
 };
-use crate::model::{ort_schema as s, ModelFile, OrtModel};
+use crate::model::{ort_schema as s, ModelFile, OnnxModel, OrtModel};
 use crate::ops::{required_ops, required_ops_of_files};
 use crate::Error;
 use flatbuffers::FlatBufferBuilder;
@@ -538,7 +538,36 @@ fn external_data_tensors() {
         "ai.onnx;17;Add{\"inputs\": {\"0\": [\"float\"]}}\n"
     );
     // Reading the data itself (offset, length, paths inside the model's directory) is the
-    // converter's job: see convert_errors and convert_data.
+    // converter's job: see convert_errors and convert_data. The files it names, subgraph
+    // attributes included, are what a build script announces to cargo.
+    let mut in_subgraph = weights.clone();
+    in_subgraph.external_data[0].value = "sub/const.bin".into();
+    let mut constant = node("c", "Constant", "", &[], &["k"]);
+    constant.attribute.push(AttributeProto {
+        name: "value".into(),
+        r#type: AttributeType::Tensor as i32,
+        t: Some(in_subgraph),
+        ..Default::default()
+    });
+    let mut branch = node("if", "If", "", &["cond"], &["k"]);
+    branch.attribute.push(AttributeProto {
+        name: "then_branch".into(),
+        r#type: AttributeType::Graph as i32,
+        g: Some(GraphProto {
+            node: vec![constant],
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    model.graph.as_mut().unwrap().node.push(branch);
+    let loaded = OnnxModel::from_bytes(&model.encode_to_vec(), &p).unwrap();
+    assert_eq!(
+        loaded.external_data_files(),
+        [
+            dir.path().join("sub/const.bin"),
+            dir.path().join("weights.bin")
+        ]
+    );
 }
 
 #[test]
