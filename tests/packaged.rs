@@ -183,7 +183,7 @@ fn a_missing_model_is_named_and_the_next_build_picks_it_up() {
         stderr.contains("ort-compact-build failed")
             && stderr.contains(&format!("{} does not exist", "mlp-classifier.onnx"))
             && stderr.contains(&model.display().to_string())
-            && stderr.contains("in a build script is the crate's directory"),
+            && stderr.contains("which in a build script is the crate's directory"),
         "{stderr}"
     );
     std::fs::rename(&saved, &model).unwrap();

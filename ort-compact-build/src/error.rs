@@ -41,12 +41,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A model path does not exist.
-    #[error(
-        "model file {} does not exist{}: check the path (a relative path is taken from the \
-         current directory, which in a build script is the crate's directory)",
-        path.display(),
-        absolute_hint(path)
-    )]
+    #[error("model file {} does not exist{}", path.display(), relative_hint(path))]
     ModelNotFound {
         /// The path given.
         path: PathBuf,
@@ -305,10 +300,14 @@ pub enum Error {
     },
 }
 
-/// `" (/abs/path)"` for a relative path, so that the message says where it was looked for.
-fn absolute_hint(path: &std::path::Path) -> String {
+/// For a relative path, where it was looked for and why (empty for an absolute one).
+fn relative_hint(path: &std::path::Path) -> String {
     match std::path::absolute(path) {
-        Ok(abs) if path.is_relative() => format!(" ({})", abs.display()),
+        Ok(abs) if path.is_relative() => format!(
+            " (looked for {}: relative paths start at the current directory, which in a build \
+             script is the crate's directory)",
+            abs.display()
+        ),
         _ => String::new(),
     }
 }
