@@ -1,6 +1,6 @@
 //! Tensor data encodings: raw, typed (`float_data`, `int64_data`, ...), external data files
 //! resolved relative to the model, sparse initializers and `Constant` nodes. The converted model
-//! is checked byte-wise and, where Python onnxruntime 1.21.0 is installed, by running it.
+//! is checked byte-wise and by running it in Python onnxruntime 1.21.0 (the oracle).
 
 use super::support::onnx_protos;
 
@@ -140,16 +140,16 @@ fn external_typed_sparse_and_constant_data_are_stored_raw() {
     );
 }
 
-/// Run a converted `.ort` with input `x` (float[4]) in Python onnxruntime; `None` when Python
-/// onnxruntime is not installed.
-fn run_in_python(ort_path: &Path, x: [f32; 4]) -> Option<Vec<f32>> {
+/// Run a converted `.ort` with input `x` (float[4]) in Python onnxruntime (the test oracle,
+/// installed by scripts/test.sh; the test fails without it) and return its output.
+fn run_in_python(ort_path: &Path, x: [f32; 4]) -> Vec<f32> {
     let probe = Command::new("python3")
         .args(["-c", "import onnxruntime, numpy"])
         .status();
-    if !probe.map(|s| s.success()).unwrap_or(false) {
-        eprintln!("skipping: python3 with onnxruntime is not available");
-        return None;
-    }
+    assert!(
+        probe.map(|s| s.success()).unwrap_or(false),
+        "python3 with onnxruntime is needed: run scripts/test.sh (it installs the test oracle)"
+    );
     let script = "import sys, numpy as np, onnxruntime as ort\n\
         o = ort.SessionOptions(); o.add_session_config_entry('session.load_model_format', 'ORT')\n\
         s = ort.InferenceSession(sys.argv[1], o, providers=['CPUExecutionProvider'])\n\
@@ -167,12 +167,10 @@ fn run_in_python(ort_path: &Path, x: [f32; 4]) -> Option<Vec<f32>> {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    Some(
-        String::from_utf8_lossy(&run.stdout)
-            .split_whitespace()
-            .map(|v| v.parse().unwrap())
-            .collect(),
-    )
+    String::from_utf8_lossy(&run.stdout)
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect()
 }
 
 #[test]
@@ -204,9 +202,8 @@ fn bernoulli_is_expanded_and_runs() {
         "no Bernoulli kernel is needed"
     );
     // Probabilities 0 and 1 give certain outcomes.
-    if let Some(y) = run_in_python(&out, [0.0, 1.0, 1.0, 0.0]) {
-        assert_eq!(y, [0.0, 1.0, 1.0, 0.0]);
-    }
+    let y = run_in_python(&out, [0.0, 1.0, 1.0, 0.0]);
+    assert_eq!(y, [0.0, 1.0, 1.0, 0.0]);
 }
 
 #[test]
@@ -215,9 +212,7 @@ fn converted_model_runs_in_python_onnxruntime() {
     let path = write_model(dir.path());
     let out = dir.path().join("model.ort");
     ort_format::convert_file(&path, &out).unwrap();
-    let Some(got) = run_in_python(&out, [1.0, 2.0, 3.0, 4.0]) else {
-        return;
-    };
+    let got = run_in_python(&out, [1.0, 2.0, 3.0, 4.0]);
     // ((x * w_ext) + w_typed + sparse) * c
     let expected = [
         (1.0 * 0.5 + 10.0) * 1.0,
