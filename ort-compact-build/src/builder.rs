@@ -501,7 +501,7 @@ impl Builder {
                             println!("cargo:rerun-if-changed={}", data.display());
                         }
                     }
-                    let bytes = crate::ort_format::convert(path)?;
+                    let bytes = crate::ort_format::convert_loaded(&m)?;
                     OrtModel::from_bytes(bytes, path.clone())?
                 }
             };

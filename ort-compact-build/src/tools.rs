@@ -36,8 +36,9 @@ pub fn required_operators(models: &[impl AsRef<Path>], with_types: bool) -> Resu
     for path in models {
         let path = path.as_ref();
         match ModelFile::load(path)? {
-            ModelFile::Onnx(_) => {
-                collector.add_ort(&OrtModel::from_bytes(convert(path)?, path)?)?;
+            ModelFile::Onnx(m) => {
+                let bytes = crate::ort_format::convert_loaded(&m)?;
+                collector.add_ort(&OrtModel::from_bytes(bytes, path)?)?;
             }
             model => collector.add_model(&model)?,
         }

@@ -39,7 +39,7 @@ mod write;
 
 use crate::error::{Error, Result};
 use crate::model::onnx::ModelProto;
-use crate::model::read_model_file;
+use crate::model::{read_model_file, OnnxModel};
 use prost::Message;
 use std::collections::HashMap;
 use std::path::Path;
@@ -77,6 +77,11 @@ pub fn convert(onnx_path: &Path) -> Result<Vec<u8>> {
         reason: e.to_string(),
     })?;
     convert_model(&model, onnx_path, bytes.len() as u64)
+}
+
+/// Convert a model already read as an [`OnnxModel`], without reading or decoding it again.
+pub(crate) fn convert_loaded(model: &OnnxModel) -> Result<Vec<u8>> {
+    convert_model(&model.proto, model.path(), model.proto.encoded_len() as u64)
 }
 
 /// Convert an already decoded model; `path` locates external data and names the model in errors.

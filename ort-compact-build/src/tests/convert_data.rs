@@ -256,3 +256,15 @@ fn string_tensors_are_kept_byte_for_byte() {
     stored.push(0);
     assert!(contains(&bytes, &stored));
 }
+
+#[test]
+fn converting_a_loaded_model_gives_the_same_bytes_as_converting_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_model(dir.path());
+    let loaded =
+        crate::model::OnnxModel::from_bytes(&std::fs::read(&path).unwrap(), &path).unwrap();
+    assert_eq!(
+        ort_format::convert_loaded(&loaded).unwrap(),
+        ort_format::convert(&path).unwrap()
+    );
+}
