@@ -1,36 +1,13 @@
 //! Bad input to the ONNX → ORT converter gives typed errors that name the node and value.
 
+use super::support::onnx_protos::{node, tensor_vi};
 use crate::model::onnx::{
-    attribute_proto::AttributeType, type_proto, GraphProto, ModelProto, NodeProto,
-    OperatorSetIdProto, StringStringEntryProto, TensorProto, TypeProto, ValueInfoProto,
+    attribute_proto::AttributeType, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
+    StringStringEntryProto, TensorProto, ValueInfoProto,
 };
 use crate::{ort_format, Error};
 use prost::Message;
 use std::path::{Path, PathBuf};
-
-fn float_input(name: &str) -> ValueInfoProto {
-    ValueInfoProto {
-        name: name.to_string(),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: 1,
-                shape: None,
-            })),
-            denotation: String::new(),
-        }),
-        ..Default::default()
-    }
-}
-
-fn node(name: &str, op: &str, inputs: &[&str], outputs: &[&str]) -> NodeProto {
-    NodeProto {
-        name: name.to_string(),
-        op_type: op.to_string(),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: outputs.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
-}
 
 fn model(opset: i64, nodes: Vec<NodeProto>, initializers: Vec<TensorProto>) -> ModelProto {
     ModelProto {
@@ -43,7 +20,7 @@ fn model(opset: i64, nodes: Vec<NodeProto>, initializers: Vec<TensorProto>) -> M
             name: "g".to_string(),
             node: nodes,
             initializer: initializers,
-            input: vec![float_input("x")],
+            input: vec![tensor_vi("x", 1)],
             output: vec![ValueInfoProto {
                 name: "y".to_string(),
                 ..Default::default()
@@ -74,7 +51,11 @@ fn convert_err(m: &ModelProto) -> (Error, String) {
 
 #[test]
 fn opset_too_new() {
-    let (err, text) = convert_err(&model(23, vec![node("r", "Relu", &["x"], &["y"])], vec![]));
+    let (err, text) = convert_err(&model(
+        23,
+        vec![node("r", "Relu", "", &["x"], &["y"])],
+        vec![],
+    ));
     assert!(
         matches!(
             err,
@@ -98,7 +79,7 @@ fn opset_too_new() {
 fn unknown_operator() {
     let (err, text) = convert_err(&model(
         17,
-        vec![node("frob", "Frobnicate", &["x"], &["y"])],
+        vec![node("frob", "Frobnicate", "", &["x"], &["y"])],
         vec![],
     ));
     assert!(matches!(err, Error::UnknownOperator { .. }), "{err:?}");
@@ -107,7 +88,11 @@ fn unknown_operator() {
         "{text}"
     );
     // An op that only exists in later opsets is unknown at an earlier one.
-    let (_, text) = convert_err(&model(12, vec![node("g", "Gelu", &["x"], &["y"])], vec![]));
+    let (_, text) = convert_err(&model(
+        12,
+        vec![node("g", "Gelu", "", &["x"], &["y"])],
+        vec![],
+    ));
     assert!(
         text.contains("operator ai.onnx:Gelu is unknown at opset 12"),
         "{text}"
@@ -116,7 +101,7 @@ fn unknown_operator() {
 
 #[test]
 fn unknown_domain() {
-    let mut m = model(17, vec![node("c", "Custom", &["x"], &["y"])], vec![]);
+    let mut m = model(17, vec![node("c", "Custom", "", &["x"], &["y"])], vec![]);
     if let Some(g) = m.graph.as_mut() {
         g.node[0].domain = "my.custom".to_string();
     }
@@ -133,7 +118,7 @@ fn type_inference_impossible() {
     // Cast without its `to` attribute: the output type cannot be known.
     let (err, text) = convert_err(&model(
         17,
-        vec![node("cast", "Cast", &["x"], &["y"])],
+        vec![node("cast", "Cast", "", &["x"], &["y"])],
         vec![],
     ));
     assert!(matches!(err, Error::TypeInference { .. }), "{err:?}");
@@ -158,7 +143,7 @@ fn missing_external_data() {
     };
     let (err, text) = convert_err(&model(
         17,
-        vec![node("mul", "Mul", &["x", "w"], &["y"])],
+        vec![node("mul", "Mul", "", &["x", "w"], &["y"])],
         vec![w],
     ));
     assert!(matches!(err, Error::ExternalData { .. }), "{err:?}");
@@ -184,7 +169,7 @@ fn external_data_outside_model_dir() {
     };
     let (err, text) = convert_err(&model(
         17,
-        vec![node("mul", "Mul", &["x", "w"], &["y"])],
+        vec![node("mul", "Mul", "", &["x", "w"], &["y"])],
         vec![w],
     ));
     assert!(matches!(err, Error::ExternalData { .. }), "{err:?}");
@@ -194,9 +179,9 @@ fn external_data_outside_model_dir() {
 #[test]
 fn cycle() {
     let nodes = vec![
-        node("a", "Add", &["x", "b_out"], &["a_out"]),
-        node("b", "Relu", &["a_out"], &["b_out"]),
-        node("c", "Relu", &["a_out"], &["y"]),
+        node("a", "Add", "", &["x", "b_out"], &["a_out"]),
+        node("b", "Relu", "", &["a_out"], &["b_out"]),
+        node("c", "Relu", "", &["a_out"], &["y"]),
     ];
     let (err, text) = convert_err(&model(17, nodes, vec![]));
     assert!(matches!(err, Error::InvalidNode { .. }), "{err:?}");
@@ -208,7 +193,7 @@ fn cycle() {
 fn undefined_input() {
     let (err, text) = convert_err(&model(
         17,
-        vec![node("r", "Add", &["x", "nope"], &["y"])],
+        vec![node("r", "Add", "", &["x", "nope"], &["y"])],
         vec![],
     ));
     assert!(matches!(err, Error::InvalidNode { .. }), "{err:?}");
@@ -221,8 +206,8 @@ fn undefined_input() {
 #[test]
 fn value_defined_twice() {
     let nodes = vec![
-        node("a", "Relu", &["x"], &["y"]),
-        node("b", "Relu", &["x"], &["y"]),
+        node("a", "Relu", "", &["x"], &["y"]),
+        node("b", "Relu", "", &["x"], &["y"]),
     ];
     let (_, text) = convert_err(&model(17, nodes, vec![]));
     assert!(
@@ -257,7 +242,11 @@ fn constant_lifting_and_inference_succeed() {
         }],
         ..Default::default()
     };
-    let m = model(17, vec![c, node("add", "Add", &["x", "k"], &["y"])], vec![]);
+    let m = model(
+        17,
+        vec![c, node("add", "Add", "", &["x", "k"], &["y"])],
+        vec![],
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), &m);
     let bytes = ort_format::convert(&path).unwrap();

@@ -1,10 +1,10 @@
 //! Bad input to the model readers and the operator extraction: every case is a typed error that
 //! names the file (and the node where there is one), never a panic.
 
+use super::support::onnx_protos::{node, tensor_vi};
 use crate::model::onnx::{
-    attribute_proto::AttributeType, tensor_proto::DataLocation, type_proto, AttributeProto,
-    GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
-    TypeProto, ValueInfoProto,
+    attribute_proto::AttributeType, tensor_proto::DataLocation, AttributeProto, GraphProto,
+    ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
 };
 use crate::model::{ort_schema as s, ModelFile, OnnxModel, OrtModel};
 use crate::ops::{required_ops, required_ops_of_files};
@@ -24,31 +24,6 @@ fn ops_err(path: &Path) -> Error {
     required_ops_of_files(&[path], true).expect_err("expected an error")
 }
 
-fn node(name: &str, op: &str, domain: &str, inputs: &[&str], outputs: &[&str]) -> NodeProto {
-    NodeProto {
-        name: name.into(),
-        op_type: op.into(),
-        domain: domain.into(),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: outputs.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
-}
-
-fn float_value(name: &str) -> ValueInfoProto {
-    ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: 1,
-                shape: None,
-            })),
-            denotation: String::new(),
-        }),
-        ..Default::default()
-    }
-}
-
 fn onnx_model(nodes: Vec<NodeProto>) -> ModelProto {
     ModelProto {
         ir_version: 8,
@@ -59,8 +34,8 @@ fn onnx_model(nodes: Vec<NodeProto>) -> ModelProto {
         graph: Some(GraphProto {
             name: "g".into(),
             node: nodes,
-            input: vec![float_value("x")],
-            output: vec![float_value("y")],
+            input: vec![tensor_vi("x", 1)],
+            output: vec![tensor_vi("y", 1)],
             ..Default::default()
         }),
         ..Default::default()
@@ -490,7 +465,7 @@ fn onnx_types_need_value_info() {
         .as_mut()
         .unwrap()
         .value_info
-        .push(float_value("t"));
+        .push(tensor_vi("t", 1));
     let p = write(dir.path(), "types.onnx", &model.encode_to_vec());
     let cfg = required_ops_of_files(&[&p], true).unwrap();
     assert_eq!(

@@ -1,6 +1,6 @@
 //! Small builders for hand-made ONNX models in tests.
 
-use crate::model::onnx::{type_proto, TypeProto, ValueInfoProto};
+use crate::model::onnx::{type_proto, NodeProto, TypeProto, ValueInfoProto};
 
 /// A tensor value of element type `elem_type` (ONNX `TensorProto.DataType`), shape unknown.
 pub fn tensor_vi(name: &str, elem_type: i32) -> ValueInfoProto {
@@ -13,6 +13,18 @@ pub fn tensor_vi(name: &str, elem_type: i32) -> ValueInfoProto {
             })),
             denotation: String::new(),
         }),
+        ..Default::default()
+    }
+}
+
+/// A node `op` (in `domain`, `""` for ai.onnx) named `name`.
+pub fn node(name: &str, op: &str, domain: &str, inputs: &[&str], outputs: &[&str]) -> NodeProto {
+    NodeProto {
+        name: name.into(),
+        op_type: op.into(),
+        domain: domain.into(),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: outputs.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     }
 }
