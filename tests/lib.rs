@@ -3,7 +3,7 @@
 //! 1.21.0 oracle.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// How far a compact runtime's outputs may be from Python onnxruntime 1.21.0's.
@@ -20,13 +20,7 @@ req = json.load(sys.stdin)
 sess = ort.InferenceSession(req["model"], providers=["CPUExecutionProvider"])
 "#;
 
-/// The workspace root.
-pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is inside the workspace")
-        .to_path_buf()
-}
+pub use ort_compact_test_support::workspace;
 
 /// A `cargo` command (the one running the tests) that builds for wasm32-unknown-emscripten in
 /// release mode into `target_dir`, never waiting on the outer `cargo test`'s lock.
