@@ -32,18 +32,7 @@ pub use crate::verify::{find_node, verify_dir, OutputSummary, VerifyReport};
 /// `.onnx` models are analysed through the native `.ort` converter, as [`crate::Builder`] does:
 /// opsets become each node's since-version and types are inferred.
 pub fn required_operators(models: &[impl AsRef<Path>], with_types: bool) -> Result<String> {
-    let mut collector = Collector::new(with_types);
-    for path in models {
-        let path = path.as_ref();
-        match ModelFile::load(path)? {
-            ModelFile::Onnx(m) => {
-                let bytes = crate::ort_format::convert_loaded(&m)?;
-                collector.add_ort(&OrtModel::from_bytes(bytes, path)?)?;
-            }
-            model => collector.add_model(&model)?,
-        }
-    }
-    Ok(collector.finish().to_string())
+    collect_operators(models, with_types, true)
 }
 
 /// ORT's config text for `models` read as they are: an `.onnx` model's operators at its
@@ -52,9 +41,24 @@ pub fn required_operators_unconverted(
     models: &[impl AsRef<Path>],
     with_types: bool,
 ) -> Result<String> {
+    collect_operators(models, with_types, false)
+}
+
+fn collect_operators(
+    models: &[impl AsRef<Path>],
+    with_types: bool,
+    convert_onnx: bool,
+) -> Result<String> {
     let mut collector = Collector::new(with_types);
     for path in models {
-        collector.add_model(&ModelFile::load(path.as_ref())?)?;
+        let path = path.as_ref();
+        match ModelFile::load(path)? {
+            ModelFile::Onnx(m) if convert_onnx => {
+                let bytes = crate::ort_format::convert_loaded(&m)?;
+                collector.add_ort(&OrtModel::from_bytes(bytes, path)?)?;
+            }
+            model => collector.add_model(&model)?,
+        }
     }
     Ok(collector.finish().to_string())
 }
