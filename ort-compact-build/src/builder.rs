@@ -260,9 +260,10 @@ impl Builder {
         self
     }
 
-    /// Optimise the kernels for size (default) or speed (default: `ORT_COMPACT_OPTIMIZE`, else
-    /// [`Optimize::Size`]). Speed compiles ORT's CPU kernels and MLAS with `-O2`: worth it for
-    /// compute-heavy models (convolutions, recurrent layers), at a larger runtime.
+    /// What to optimise the kernels for (default: `ORT_COMPACT_OPTIMIZE`, else
+    /// [`Optimize::Size`]). [`Optimize::Balanced`] compiles the hot element-wise and activation
+    /// kernels with `-O2` for a few percent more bytes; [`Optimize::Speed`] all CPU kernels and
+    /// MLAS: worth it for compute-heavy models (convolutions, recurrent layers).
     pub fn optimize(&mut self, optimize: Optimize) -> &mut Self {
         self.optimize = Some(optimize);
         self
@@ -362,7 +363,7 @@ impl Builder {
                 None => Optimize::Size,
                 Some(v) => Optimize::parse(&v.to_string_lossy()).ok_or_else(|| {
                     Error::Config(format!(
-                        "{}={v:?}: expected `size` or `speed`",
+                        "{}={v:?}: expected `size`, `balanced` or `speed`",
                         env::OPTIMIZE
                     ))
                 })?,
@@ -783,7 +784,7 @@ fn runtime_key(
 ) -> Result<(String, String)> {
     let material = format!(
         "recipe {RECIPE_VERSION} {}\nsources {}\nconfig {}\nopts {:?}\ntypes {type_reduction}\nemcc {}\ncmake {}\nclosure {}\nwasm-opt {}\n",
-        crate::build::cmake::recipe_flags(),
+        crate::build::cmake::recipe_flags(opts),
         provisioner.tree_key()?,
         config,
         opts,

@@ -20,7 +20,7 @@ pub const EMCC: &str = "ORT_COMPACT_EMCC";
 pub const CMAKE: &str = "ORT_COMPACT_CMAKE";
 /// Path of the `node` to use.
 pub const NODE: &str = "ORT_COMPACT_NODE";
-/// `size` or `speed`: what to optimise the kernels for (see [`crate::build::Optimize`]).
+/// `size`, `balanced` or `speed`: what to optimise the kernels for (see [`crate::build::Optimize`]).
 pub const OPTIMIZE: &str = "ORT_COMPACT_OPTIMIZE";
 /// Emscripten SDK root (as set by `emsdk_env.sh`); `$EMSDK/upstream/emscripten/emcc` is tried.
 pub const EMSDK: &str = "EMSDK";

@@ -19,7 +19,8 @@ pub struct Args {
     /// Build without WebAssembly SIMD.
     #[arg(long)]
     no_simd: bool,
-    /// Optimise the kernels for `size` (smallest runtime) or `speed` (-O2 kernels and MLAS:
+    /// Optimise the kernels for `size` (all -Oz: smallest runtime), `balanced` (-O2 for the hot
+    /// element-wise and activation kernels: a few % more bytes) or `speed` (-O2 kernels and MLAS:
     /// faster compute-heavy models, larger runtime). Default: $ORT_COMPACT_OPTIMIZE, else size.
     #[arg(long, value_parser = parse_optimize)]
     optimize: Option<Optimize>,
@@ -91,5 +92,5 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 fn parse_optimize(text: &str) -> std::result::Result<Optimize, String> {
-    Optimize::parse(text).ok_or_else(|| format!("`{text}`: expected `size` or `speed`"))
+    Optimize::parse(text).ok_or_else(|| format!("`{text}`: expected `size`, `balanced` or `speed`"))
 }

@@ -17,7 +17,8 @@ fn an_unknown_optimize_value_is_refused_before_any_work() {
     assert_eq!(run.status.code(), Some(2), "clap's usage-error exit code");
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(
-        err.contains("--optimize") && err.contains("`fast`: expected `size` or `speed`"),
+        err.contains("--optimize")
+            && err.contains("`fast`: expected `size`, `balanced` or `speed`"),
         "{err}"
     );
     assert!(!out.exists(), "nothing written");

@@ -30,10 +30,7 @@ pub struct Case {
     pub runs: usize,
 }
 
-/// Every mode a compute-heavy model is measured in: the default first.
-pub const ALL_MODES: [Optimize; 2] = [Optimize::Size, Optimize::Speed];
-
-/// The small models: sizes, build times and speed in the default mode (silero also in speed).
+/// The small models: sizes, build times and speed (the scikit-learn set in the default mode only).
 pub fn small(tmp: &Path) -> Vec<Case> {
     let features: Vec<f64> = (0..16).map(|i| (i as f64 - 8.0) / 8.0).collect();
     let iris = [5.1, 3.5, 1.4, 0.2];
@@ -45,7 +42,7 @@ pub fn small(tmp: &Path) -> Vec<Case> {
             kind: "MLP",
             models: vec![workspace().join("models/mlp-classifier.onnx")],
             inputs: json!({"features": tensor("float32", &[1, 16], f32_values(features))}),
-            modes: vec![Optimize::Size],
+            modes: Optimize::ALL.to_vec(),
             measure_builds: true,
             runs: 2000,
         },
@@ -55,7 +52,7 @@ pub fn small(tmp: &Path) -> Vec<Case> {
             kind: "recurrent (LSTM), 512 samples",
             models: vec![ort_compact_test_support::verify::located("silero_vad")],
             inputs: silero_inputs(),
-            modes: ALL_MODES.to_vec(),
+            modes: Optimize::ALL.to_vec(),
             measure_builds: true,
             runs: 2000,
         },
@@ -65,7 +62,7 @@ pub fn small(tmp: &Path) -> Vec<Case> {
             kind: "classic ML",
             models: skl.into_iter().map(|(_, p)| p).collect(),
             inputs: json!({"input": tensor("float32", &[1, 4], f32_values(iris))}),
-            modes: vec![Optimize::Size],
+            modes: vec![Optimize::default()],
             measure_builds: true,
             runs: 2000,
         },
@@ -137,7 +134,7 @@ pub fn heavy() -> Vec<Case> {
                 kind: h.kind,
                 models: vec![model],
                 inputs: json!({h.input: tensor("float32", &h.dims, f32_values(synth_float(count)))}),
-                modes: ALL_MODES.to_vec(),
+                modes: Optimize::ALL.to_vec(),
                 measure_builds: false,
                 runs: 20,
             }

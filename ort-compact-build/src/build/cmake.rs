@@ -26,9 +26,9 @@ const SIZE_FLAGS: &str = "-Oz -DNDEBUG";
 const CXX_VTABLE_FLAGS: &str =
     "-fvisibility=hidden -fwhole-program-vtables -fvirtual-function-elimination";
 
-/// The file (in the build directory) that [`Optimize::Speed`] has cmake include after
-/// `project(onnxruntime)`.
-pub const SPEED_HOOK_FILE: &str = "ort-compact-speed.cmake";
+/// The file (in the build directory) that [`Optimize::Balanced`] and [`Optimize::Speed`] have
+/// cmake include after `project(onnxruntime)`.
+pub const OPTIMIZE_HOOK_FILE: &str = "ort-compact-optimize.cmake";
 
 /// The speed hook: once ORT's top-level CMakeLists has defined every target, compile the CPU
 /// kernels and MLAS with `-O2` (it comes after the configuration's `-Oz` on the command line).
@@ -44,16 +44,50 @@ endfunction()
 cmake_language(DEFER DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" CALL ort_compact_optimize_for_speed)
 "#;
 
-/// The cmake file [`Optimize::Speed`] needs in the build directory, if any.
-pub fn speed_hook(opts: &RuntimeOptions) -> Option<&'static str> {
-    (opts.optimize == Optimize::Speed).then_some(SPEED_HOOK)
+/// CPU kernel sources (under `onnxruntime/core/providers/cpu/`) that [`Optimize::Balanced`]
+/// compiles with `-O2`: where compute-heavy models lose their time under `-Oz` (measured per
+/// file: docs/speed.md). A kernel a model does not use is dropped at link time whatever its
+/// flags, so the list costs bytes only for the kernels the op set keeps.
+pub const HOT_KERNEL_SOURCES: &[&str] = &[
+    "math/element_wise_ops.cc",
+    "activation/activations.cc",
+    "math/clip.cc",
+];
+
+/// The balanced hook: `-O2` (after the configuration's `-Oz`) for [`HOT_KERNEL_SOURCES`] in the
+/// `onnxruntime_providers` target, set once that target exists.
+fn balanced_hook() -> String {
+    let files: String = HOT_KERNEL_SOURCES
+        .iter()
+        .map(|f| format!("\n    \"${{ONNXRUNTIME_ROOT}}/core/providers/cpu/{f}\""))
+        .collect();
+    format!(
+        r#"# Written by ort-compact-build (Optimize::Balanced).
+function(ort_compact_optimize_hot_kernels)
+  set_source_files_properties({files}
+    TARGET_DIRECTORY onnxruntime_providers
+    PROPERTIES COMPILE_OPTIONS -O2)
+endfunction()
+cmake_language(DEFER DIRECTORY "${{CMAKE_CURRENT_SOURCE_DIR}}" CALL ort_compact_optimize_hot_kernels)
+"#
+    )
 }
 
-/// Every compiler flag constant of the recipe, for the runtime cache key: changing one of them
+/// The cmake file `opts` needs in the build directory, if any.
+pub fn optimize_hook(opts: &RuntimeOptions) -> Option<String> {
+    match opts.optimize {
+        Optimize::Size => None,
+        Optimize::Balanced => Some(balanced_hook()),
+        Optimize::Speed => Some(SPEED_HOOK.to_string()),
+    }
+}
+
+/// Every compiler flag of the recipe for `opts`, for the runtime cache key: changing one of them
 /// must not reuse runtimes built with the old flags.
-pub fn recipe_flags() -> String {
+pub fn recipe_flags(opts: &RuntimeOptions) -> String {
     format!(
-        "{SIZE_FLAGS} | {CXX_VTABLE_FLAGS} | {NO_ERROR_DEPRECATED} | {LTO_LINK_FIX} | {SPEED_HOOK}"
+        "{SIZE_FLAGS} | {CXX_VTABLE_FLAGS} | {NO_ERROR_DEPRECATED} | {LTO_LINK_FIX} | {}",
+        optimize_hook(opts).unwrap_or_default()
     )
 }
 
@@ -167,10 +201,10 @@ pub fn definitions(
         ("CMAKE_CXX_FLAGS_MINSIZEREL".into(), SIZE_FLAGS.into()),
         ("CMAKE_EXE_LINKER_FLAGS".into(), LTO_LINK_FIX.into()),
     ];
-    if speed_hook(opts).is_some() {
+    if optimize_hook(opts).is_some() {
         d.push((
             "CMAKE_PROJECT_onnxruntime_INCLUDE".into(),
-            path(&build_dir.join(SPEED_HOOK_FILE)),
+            path(&build_dir.join(OPTIMIZE_HOOK_FILE)),
         ));
     }
     for (name, dir) in sources.fetchcontent_dirs() {
@@ -218,18 +252,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_speed_builds_get_the_o2_hook() {
-        assert_eq!(speed_hook(&RuntimeOptions::default()), None);
-        let speed = RuntimeOptions {
-            optimize: Optimize::Speed,
+    fn each_mode_has_its_own_hook_in_the_key() {
+        let opts = |optimize| RuntimeOptions {
+            optimize,
             ..RuntimeOptions::default()
         };
-        let hook = speed_hook(&speed).unwrap();
-        assert!(hook.contains("target_compile_options(${target} PRIVATE -O2)"));
-        assert!(hook.contains("onnxruntime_mlas onnxruntime_providers"));
-        assert!(
-            recipe_flags().contains(hook),
-            "the hook is part of the runtime key"
+        assert_eq!(optimize_hook(&opts(Optimize::Size)), None);
+        let speed = optimize_hook(&opts(Optimize::Speed)).unwrap();
+        assert!(speed.contains("target_compile_options(${target} PRIVATE -O2)"));
+        assert!(speed.contains("onnxruntime_mlas onnxruntime_providers"));
+        let balanced = optimize_hook(&opts(Optimize::Balanced)).unwrap();
+        assert!(balanced
+            .contains("\"${ONNXRUNTIME_ROOT}/core/providers/cpu/math/element_wise_ops.cc\""));
+        assert!(balanced.contains("TARGET_DIRECTORY onnxruntime_providers"));
+        assert!(balanced.contains("PROPERTIES COMPILE_OPTIONS -O2)"));
+        for o in Optimize::ALL {
+            let flags = recipe_flags(&opts(o));
+            assert!(flags.contains(SIZE_FLAGS));
+            assert!(flags.contains(&optimize_hook(&opts(o)).unwrap_or_default()));
+        }
+        assert_ne!(
+            recipe_flags(&opts(Optimize::Size)),
+            recipe_flags(&opts(Optimize::Balanced)),
+            "a recipe change is a new runtime key"
         );
     }
 }
