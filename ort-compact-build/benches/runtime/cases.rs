@@ -24,7 +24,8 @@ pub struct Case {
     pub inputs: Value,
     /// Modes the runtime is built and timed in.
     pub modes: Vec<Optimize>,
-    /// Whether build times are measured too (a new op set in a warm dir, a cache hit).
+    /// Whether build times are measured too (a new op set in a warm dir, a cache hit; in the
+    /// default mode).
     pub measure_builds: bool,
     /// Timed runs per node process.
     pub runs: usize,

@@ -103,7 +103,9 @@ pub fn measure(
         return v;
     }
     eprintln!("== {label}");
-    let builds = case.measure_builds.then(|| build_times(case, mode, tmp));
+    // Build times hardly depend on the mode: measured in the default one.
+    let builds =
+        (case.measure_builds && mode == Optimize::default()).then(|| build_times(case, mode, tmp));
     let ort = a.models()[0].ort.clone();
     let contenders = [
         Contender {
