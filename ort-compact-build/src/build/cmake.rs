@@ -26,8 +26,8 @@ const SIZE_FLAGS: &str = "-Oz -DNDEBUG";
 const CXX_VTABLE_FLAGS: &str =
     "-fvisibility=hidden -fwhole-program-vtables -fvirtual-function-elimination";
 
-/// The file (in the build directory) that [`Optimize::Balanced`] and [`Optimize::Speed`] have
-/// cmake include after `project(onnxruntime)`.
+/// The file (in the build directory) cmake includes after `project(onnxruntime)`: the
+/// [`Optimize`] mode's compile options.
 pub const OPTIMIZE_HOOK_FILE: &str = "ort-compact-optimize.cmake";
 
 /// The speed hook: once ORT's top-level CMakeLists has defined every target, compile the CPU
@@ -73,12 +73,17 @@ cmake_language(DEFER DIRECTORY "${{CMAKE_CURRENT_SOURCE_DIR}}" CALL ort_compact_
     )
 }
 
-/// The cmake file `opts` needs in the build directory, if any.
-pub fn optimize_hook(opts: &RuntimeOptions) -> Option<String> {
+/// The size hook: nothing to change (everything stays `-Oz`).
+const SIZE_HOOK: &str = "# Written by ort-compact-build (Optimize::Size): everything stays -Oz.\n";
+
+/// The cmake file [`OPTIMIZE_HOOK_FILE`] holds for `opts`. Every mode writes one and configure
+/// always names it: size and balanced share a build dir, and a `-D` left off a re-configure
+/// would stay in cmake's cache, so switching to size must overwrite the balanced hook.
+pub fn optimize_hook(opts: &RuntimeOptions) -> String {
     match opts.optimize {
-        Optimize::Size => None,
-        Optimize::Balanced => Some(balanced_hook()),
-        Optimize::Speed => Some(SPEED_HOOK.to_string()),
+        Optimize::Size => SIZE_HOOK.to_string(),
+        Optimize::Balanced => balanced_hook(),
+        Optimize::Speed => SPEED_HOOK.to_string(),
     }
 }
 
@@ -87,7 +92,7 @@ pub fn optimize_hook(opts: &RuntimeOptions) -> Option<String> {
 pub fn recipe_flags(opts: &RuntimeOptions) -> String {
     format!(
         "{SIZE_FLAGS} | {CXX_VTABLE_FLAGS} | {NO_ERROR_DEPRECATED} | {LTO_LINK_FIX} | {}",
-        optimize_hook(opts).unwrap_or_default()
+        optimize_hook(opts)
     )
 }
 
@@ -201,12 +206,10 @@ pub fn definitions(
         ("CMAKE_CXX_FLAGS_MINSIZEREL".into(), SIZE_FLAGS.into()),
         ("CMAKE_EXE_LINKER_FLAGS".into(), LTO_LINK_FIX.into()),
     ];
-    if optimize_hook(opts).is_some() {
-        d.push((
-            "CMAKE_PROJECT_onnxruntime_INCLUDE".into(),
-            path(&build_dir.join(OPTIMIZE_HOOK_FILE)),
-        ));
-    }
+    d.push((
+        "CMAKE_PROJECT_onnxruntime_INCLUDE".into(),
+        path(&build_dir.join(OPTIMIZE_HOOK_FILE)),
+    ));
     for (name, dir) in sources.fetchcontent_dirs() {
         if name == "safeint" {
             d.push(("safeint_SOURCE_DIR".into(), path(dir)));
@@ -257,11 +260,12 @@ mod tests {
             optimize,
             ..RuntimeOptions::default()
         };
-        assert_eq!(optimize_hook(&opts(Optimize::Size)), None);
-        let speed = optimize_hook(&opts(Optimize::Speed)).unwrap();
+        let size = optimize_hook(&opts(Optimize::Size));
+        assert!(size.lines().all(|l| l.starts_with('#')), "{size}");
+        let speed = optimize_hook(&opts(Optimize::Speed));
         assert!(speed.contains("target_compile_options(${target} PRIVATE -O2)"));
         assert!(speed.contains("onnxruntime_mlas onnxruntime_providers"));
-        let balanced = optimize_hook(&opts(Optimize::Balanced)).unwrap();
+        let balanced = optimize_hook(&opts(Optimize::Balanced));
         assert!(balanced
             .contains("\"${ONNXRUNTIME_ROOT}/core/providers/cpu/math/element_wise_ops.cc\""));
         assert!(balanced.contains("TARGET_DIRECTORY onnxruntime_providers"));
@@ -269,7 +273,7 @@ mod tests {
         for o in Optimize::ALL {
             let flags = recipe_flags(&opts(o));
             assert!(flags.contains(SIZE_FLAGS));
-            assert!(flags.contains(&optimize_hook(&opts(o)).unwrap_or_default()));
+            assert!(flags.contains(&optimize_hook(&opts(o))));
         }
         assert_ne!(
             recipe_flags(&opts(Optimize::Size)),

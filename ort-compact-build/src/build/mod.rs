@@ -235,7 +235,7 @@ impl BuildDir {
         let args = cmake::configure_args(tools, sources, opts, &self.dir);
         let hook = cmake::optimize_hook(opts);
         let mut stamp_text = format!("{:?}\ncmake {}\n", args, tools.cmake.version);
-        stamp_text.push_str(hook.as_deref().unwrap_or_default());
+        stamp_text.push_str(&hook);
         let stamp = self.dir.join(".ort-compact-configured");
         let current = std::fs::read_to_string(&stamp).unwrap_or_default();
         if self.dir.join("build.ninja").is_file() && current == sha256_bytes(stamp_text.as_bytes())
@@ -243,10 +243,8 @@ impl BuildDir {
             return Ok(());
         }
         let _ = std::fs::remove_file(&stamp);
-        if let Some(text) = hook {
-            let file = self.dir.join(cmake::OPTIMIZE_HOOK_FILE);
-            std::fs::write(&file, text).map_err(|e| Error::io("writing", &file, e))?;
-        }
+        let file = self.dir.join(cmake::OPTIMIZE_HOOK_FILE);
+        std::fs::write(&file, hook).map_err(|e| Error::io("writing", &file, e))?;
         progress.say("configuring ONNX Runtime with cmake (about 2 minutes)");
         let mut cmd = Command::new(&tools.cmake.path);
         cmd.args(&args).current_dir(&self.dir);
