@@ -19,9 +19,10 @@ pub struct Args {
     /// Build without WebAssembly SIMD.
     #[arg(long)]
     no_simd: bool,
-    /// Optimise the kernels for `size` (all -Oz: smallest runtime), `balanced` (-O2 for the hot
-    /// element-wise and activation kernels: a few % more bytes) or `speed` (-O2 kernels and MLAS:
-    /// faster compute-heavy models, larger runtime). Default: $ORT_COMPACT_OPTIMIZE, else size.
+    /// Optimise the kernels for `balanced` (-O2 for the hot element-wise and activation kernels:
+    /// as fast as stock for a few % more bytes), `size` (all -Oz: smallest, slower on
+    /// compute-heavy models) or `speed` (-O2 for all kernels and MLAS: larger).
+    /// Default: $ORT_COMPACT_OPTIMIZE, else balanced.
     #[arg(long, value_parser = parse_optimize)]
     optimize: Option<Optimize>,
     /// Build with WebAssembly threads (not supported yet: refused with an error)

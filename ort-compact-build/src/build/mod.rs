@@ -28,13 +28,15 @@ pub enum Flavor {
 /// What the compiler optimises ORT's kernels and MLAS for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Optimize {
-    /// `-Oz` everywhere: the smallest runtime (default).
-    #[default]
+    /// `-Oz` everywhere: the smallest runtime, slower on compute-heavy models (up to 1.4× the
+    /// run time of stock onnxruntime-web).
     Size,
     /// `-Oz`, except `-O2` for the few CPU kernel sources where compute-heavy models spend the
     /// time `-Oz` loses (element-wise arithmetic, activations, Clip: Eigen expression code that
-    /// only pays off inlined). A few percent more bytes than `Size`, and only for the kernels
-    /// the models use.
+    /// only pays off inlined). The default: as fast as stock on the benchmark's compute-heavy
+    /// models for a few percent more bytes than `Size`, and only for the kernels the models use
+    /// (docs/speed.md).
+    #[default]
     Balanced,
     /// `-O2` for all CPU kernels and MLAS, `-Oz` for the rest: compute-heavy models run faster
     /// (silero VAD: 13 % less run time, as fast as stock) for a larger runtime (+32 % raw).
@@ -95,7 +97,7 @@ impl Default for RuntimeOptions {
             sparse_tensors: false,
             optional_type: false,
             float8_types: false,
-            optimize: Optimize::Size,
+            optimize: Optimize::default(),
         }
     }
 }

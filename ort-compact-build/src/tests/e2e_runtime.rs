@@ -111,7 +111,7 @@ fn sklearn_and_mlp_without_simd_match_python_in_node_and_chromium() {
     assert_runtime_files(&a);
     let manifest: Value = serde_json::from_slice(&std::fs::read(a.manifest()).unwrap()).unwrap();
     assert_eq!(manifest["flags"]["simd"], false, "{manifest}");
-    assert_eq!(manifest["flags"]["optimize"], "size", "{manifest}");
+    assert_eq!(manifest["flags"]["optimize"], "balanced", "{manifest}");
     let config = std::fs::read_to_string(a.config()).unwrap();
     assert!(config.contains("ai.onnx.ml;"), "{config}");
     assert!(config.contains("MatMul"), "{config}");
