@@ -31,23 +31,23 @@ pub struct Case {
     pub runs: usize,
 }
 
-/// The small models: sizes, build times and speed (the scikit-learn set in the default mode only).
-pub fn small(tmp: &Path) -> Vec<Case> {
+/// The small models `wanted` picks (by id): sizes, build times and speed (the scikit-learn set in
+/// the default mode only). Only the picked ones are located or generated.
+pub fn small(tmp: &Path, wanted: impl Fn(&str) -> bool) -> Vec<Case> {
     let features: Vec<f64> = (0..16).map(|i| (i as f64 - 8.0) / 8.0).collect();
     let iris = [5.1, 3.5, 1.4, 0.2];
-    let skl = sklearn_models(&tmp.join("sklearn"));
-    vec![
-        Case {
+    let cases: [(&str, &dyn Fn() -> Case); 3] = [
+        ("mlp", &|| Case {
             id: "mlp",
             name: "mlp-classifier (bundled default)",
             kind: "MLP",
             models: vec![workspace().join("models/mlp-classifier.onnx")],
-            inputs: json!({"features": tensor("float32", &[1, 16], f32_values(features))}),
+            inputs: json!({"features": tensor("float32", &[1, 16], f32_values(features.iter().copied()))}),
             modes: Optimize::ALL.to_vec(),
             measure_builds: true,
             runs: 2000,
-        },
-        Case {
+        }),
+        ("silero", &|| Case {
             id: "silero",
             name: "silero_vad (silero-vad 5.1.2)",
             kind: "recurrent (LSTM), 512 samples",
@@ -56,18 +56,26 @@ pub fn small(tmp: &Path) -> Vec<Case> {
             modes: Optimize::ALL.to_vec(),
             measure_builds: true,
             runs: 2000,
-        },
-        Case {
+        }),
+        ("sklearn", &|| Case {
             id: "sklearn",
             name: "scikit-learn iris: scaler+logreg, SVC",
             kind: "classic ML",
-            models: skl.into_iter().map(|(_, p)| p).collect(),
+            models: sklearn_models(&tmp.join("sklearn"))
+                .into_iter()
+                .map(|(_, p)| p)
+                .collect(),
             inputs: json!({"input": tensor("float32", &[1, 4], f32_values(iris))}),
             modes: vec![Optimize::default()],
             measure_builds: true,
             runs: 2000,
-        },
-    ]
+        }),
+    ];
+    cases
+        .into_iter()
+        .filter(|(id, _)| wanted(id))
+        .map(|(_, case)| case())
+        .collect()
 }
 
 /// A compute-heavy model of scripts/dev/bench-models.sh, with one float image-like input.
@@ -115,12 +123,13 @@ const HEAVY: [Heavy; 4] = [
     },
 ];
 
-/// The compute-heavy models, each in every mode; fails with the provisioning hint when one is
-/// missing.
-pub fn heavy() -> Vec<Case> {
+/// The compute-heavy models `wanted` picks, each in every mode; fails with the provisioning hint
+/// when one of them is missing.
+pub fn heavy(wanted: impl Fn(&str) -> bool) -> Vec<Case> {
     let dir = real_cache().join("bench-models");
     HEAVY
         .iter()
+        .filter(|h| wanted(h.id))
         .map(|h| {
             let model = dir.join(h.file);
             assert!(

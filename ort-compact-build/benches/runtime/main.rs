@@ -58,9 +58,8 @@ fn main() {
         only.as_deref()
             .is_none_or(|o| o.split(',').any(|w| w == id))
     };
-    let mut cases = cases::small(tmp.path());
-    cases.extend(cases::heavy());
-    cases.retain(|c| wanted(c.id));
+    let mut cases = cases::small(tmp.path(), wanted);
+    cases.extend(cases::heavy(wanted));
     let cold = cold_build(tmp.path());
     // Mode by mode: the size and balanced modes share a warm dir, and each switch between them
     // re-runs configure.
