@@ -1,21 +1,19 @@
 //! [`Builder`]: the whole pipeline behind one call, for `build.rs` and the CLI.
 
-use crate::build::{BuildDir, Flavor, Optimize, RuntimeOptions};
-use crate::cache::{self, DirLock};
+use crate::artifacts::{Artifacts, ModelArtifact};
+use crate::build::{Flavor, Optimize, RuntimeOptions};
+use crate::cache;
 use crate::env::{self, Env};
 use crate::error::{Error, Result};
 use crate::model::{ModelFile, OrtModel};
 use crate::ops::{Collector, OpConfig, TypeFamilies};
 use crate::outputs::{self, FileInfo, Manifest, ModelEntry};
 use crate::progress::{Progress, ProgressMode};
+use crate::runtime::RuntimeCache;
 use crate::signature::{self, Signature};
 use crate::source::Provisioner;
 use crate::toolchain::Toolchain;
-use crate::util::sha256_bytes;
 use std::path::{Path, PathBuf};
-
-/// Bump when the artifact layout or build recipe changes (part of the runtime cache key).
-const RECIPE_VERSION: &str = "3";
 
 /// Builds a compact ONNX Runtime 1.21.0 WebAssembly runtime for one or more models.
 ///
@@ -46,103 +44,6 @@ pub struct Builder {
     progress: Option<ProgressMode>,
     cargo_metadata: Option<bool>,
     compressed_sizes: Option<bool>,
-}
-
-/// One model in the results.
-#[derive(Debug, Clone)]
-pub struct ModelArtifact {
-    /// Stem used for the file names (`<name>.ort`) and environment variables.
-    pub name: String,
-    /// The `.ort` file in the output directory.
-    pub ort: PathBuf,
-    /// Inputs and outputs.
-    pub signature: Signature,
-}
-
-/// What a build produced, in its output directory.
-#[derive(Debug, Clone)]
-pub struct Artifacts {
-    dir: PathBuf,
-    wasm: Option<PathBuf>,
-    mjs: Option<PathBuf>,
-    static_lib: Option<PathBuf>,
-    models: Vec<ModelArtifact>,
-    config: PathBuf,
-    manifest: PathBuf,
-    files: Vec<FileInfo>,
-    cache_hit: bool,
-}
-
-impl Artifacts {
-    /// The output directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-    /// `ort-wasm.wasm` (JS mode).
-    pub fn wasm(&self) -> Option<&Path> {
-        self.wasm.as_deref()
-    }
-    /// `ort-wasm.mjs` (JS mode).
-    pub fn mjs(&self) -> Option<&Path> {
-        self.mjs.as_deref()
-    }
-    /// `libonnxruntime_webassembly.a` (Rust mode).
-    pub fn static_lib(&self) -> Option<&Path> {
-        self.static_lib.as_deref()
-    }
-    /// The models, in the order given.
-    pub fn models(&self) -> &[ModelArtifact] {
-        &self.models
-    }
-    /// `required_operators.config`.
-    pub fn config(&self) -> &Path {
-        &self.config
-    }
-    /// `manifest.json`.
-    pub fn manifest(&self) -> &Path {
-        &self.manifest
-    }
-    /// Sizes and hashes of the output files.
-    pub fn files(&self) -> &[FileInfo] {
-        &self.files
-    }
-    /// True when the runtime came from the cache without building.
-    pub fn cache_hit(&self) -> bool {
-        self.cache_hit
-    }
-
-    /// Print `cargo:rustc-env=…` for every path (and link flags for the static library):
-    /// `ORT_COMPACT_DIR`, `ORT_COMPACT_WASM`, `ORT_COMPACT_MJS`, `ORT_COMPACT_MANIFEST`,
-    /// `ORT_COMPACT_MODEL_<NAME>` (upper-case stem) for each `.ort`.
-    pub fn print_cargo_metadata(&self) {
-        println!("cargo:rustc-env=ORT_COMPACT_DIR={}", self.dir.display());
-        println!(
-            "cargo:rustc-env=ORT_COMPACT_MANIFEST={}",
-            self.manifest.display()
-        );
-        if let Some(w) = &self.wasm {
-            println!("cargo:rustc-env=ORT_COMPACT_WASM={}", w.display());
-        }
-        if let Some(m) = &self.mjs {
-            println!("cargo:rustc-env=ORT_COMPACT_MJS={}", m.display());
-        }
-        if self.static_lib.is_some() {
-            println!("cargo:rustc-link-search=native={}", self.dir.display());
-            println!("cargo:rustc-link-lib=static=onnxruntime_webassembly");
-            println!("cargo:rustc-link-arg=-Wl,-u,__cxa_increment_exception_refcount");
-            // What a program linking ONNX Runtime needs from Emscripten: a heap that grows and
-            // the stack size ONNX Runtime's own wasm builds use.
-            println!("cargo:rustc-link-arg=-sALLOW_MEMORY_GROWTH=1");
-            println!("cargo:rustc-link-arg=-sSTACK_SIZE=5242880");
-        }
-        for m in &self.models {
-            println!(
-                "cargo:rustc-env=ORT_COMPACT_MODEL_{}={}",
-                m.name.to_ascii_uppercase(),
-                m.ort.display()
-            );
-        }
-    }
 }
 
 /// The runtime an output directory is made from.
@@ -686,123 +587,9 @@ pub(crate) fn model_name(path: &Path) -> String {
     name
 }
 
-/// Finished runtimes keyed by what they were built from.
-struct RuntimeCache {
-    root: PathBuf,
-    work: PathBuf,
-}
-
-impl RuntimeCache {
-    /// The cached runtime for this op set and options, building it if needed.
-    fn get_or_build(
-        &self,
-        tools: &Toolchain,
-        provisioner: &Provisioner,
-        config: &OpConfig,
-        opts: &RuntimeOptions,
-        type_reduction: bool,
-        progress: &Progress,
-    ) -> Result<(PathBuf, String, bool)> {
-        let (key, material) = runtime_key(tools, provisioner, config, opts, type_reduction)?;
-        let dir = self.root.join(&key);
-        if dir.is_dir() {
-            progress.say(format!("runtime cache hit ({key})"));
-            return Ok((dir, key, true));
-        }
-        let _lock = DirLock::acquire_named(&self.root, &format!(".lock-{key}"))?;
-        if dir.is_dir() {
-            progress.say(format!("runtime cache hit after waiting ({key})"));
-            return Ok((dir, key, true));
-        }
-        cache::remove_stale_temps(&self.root, &format!(".tmp-{key}-"));
-        let sources = provisioner.provision()?;
-        let build_dir = BuildDir::open(&self.work, &sources, opts)?;
-        progress.say("reducing kernel registrations");
-        crate::reduce::write_reduced_sources(
-            sources.ort_dir(),
-            build_dir.path(),
-            config,
-            &crate::reduce::ReduceOptions {
-                type_reduction,
-                extended_minimal_build: false,
-            },
-        )?;
-        // The JS module's only caller of the C API table is ORT's wasm glue; Rust code linking
-        // the static library may call any entry.
-        let table = match opts.flavor {
-            Flavor::JsModule => crate::reduce::CApiTable::WasmGlue,
-            Flavor::StaticLib => crate::reduce::CApiTable::Full,
-        };
-        crate::reduce::write_c_api_source(sources.ort_dir(), build_dir.path(), table)?;
-        let built = build_dir.build(tools, &sources, opts, progress)?;
-        progress.say(format!("build finished ({} ninja steps)", built.steps));
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".tmp-{key}-"))
-            .tempdir_in(&self.root)
-            .map_err(|e| Error::io("creating a temporary directory in", &self.root, e))?;
-        let copy = |from: &Option<PathBuf>, name: &str| -> Result<()> {
-            if let Some(p) = from {
-                let to = tmp.path().join(name);
-                std::fs::copy(p, &to).map_err(|e| Error::io("copying to", &to, e))?;
-            }
-            Ok(())
-        };
-        match (&built.wasm, &tools.wasm_opt) {
-            (Some(wasm), Some(wasm_opt)) => {
-                progress.say("wasm-opt -Oz size pass");
-                crate::build::optimize_wasm(
-                    wasm_opt,
-                    wasm,
-                    &tmp.path().join(outputs::WASM_FILE),
-                    &built.log,
-                )?;
-            }
-            _ => copy(&built.wasm, outputs::WASM_FILE)?,
-        }
-        copy(&built.mjs, outputs::MJS_FILE)?;
-        copy(&built.static_lib, outputs::STATIC_LIB_FILE)?;
-        for (name, text) in [
-            ("config.txt", config.to_string()),
-            (cache::prune::RUNTIME_KEY_FILE, material),
-        ] {
-            std::fs::write(tmp.path().join(name), text)
-                .map_err(|e| Error::io("writing", tmp.path().join(name), e))?;
-        }
-        let kept = tmp.keep();
-        std::fs::rename(&kept, &dir).map_err(|e| Error::io("moving the runtime into", &dir, e))?;
-        Ok((dir, key, false))
-    }
-}
-
-/// The cache key of a runtime and the text it hashes: everything the runtime's bytes depend on.
-fn runtime_key(
-    tools: &Toolchain,
-    provisioner: &Provisioner,
-    config: &OpConfig,
-    opts: &RuntimeOptions,
-    type_reduction: bool,
-) -> Result<(String, String)> {
-    let material = format!(
-        "recipe {RECIPE_VERSION} {}\nsources {}\nconfig {}\nopts {:?}\ntypes {type_reduction}\nemcc {}\ncmake {}\nclosure {}\nwasm-opt {}\n",
-        crate::build::cmake::recipe_flags(opts),
-        provisioner.tree_key()?,
-        config,
-        opts,
-        tools.emcc.version,
-        tools.cmake.version,
-        tools.closure_compiler.is_some(),
-        tools.wasm_opt.is_some(),
-    );
-    Ok((
-        sha256_bytes(material.as_bytes())[..20].to_string(),
-        material,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::toolchain::{Tool, Version};
 
     #[test]
     fn the_target_decides_the_runtime() {
@@ -835,45 +622,5 @@ mod tests {
                 && m.contains("--target wasm32-unknown-emscripten")),
             "{err}"
         );
-    }
-
-    fn tools() -> Toolchain {
-        let tool = |v| Tool {
-            path: PathBuf::from("/x"),
-            version: v,
-        };
-        Toolchain {
-            emcc: tool(Version(6, 0, 5)),
-            cmake: tool(Version(3, 31, 10)),
-            ninja: tool(Version(1, 11, 1)),
-            protoc: tool(Version(3, 21, 12)),
-            node: tool(Version(20, 0, 0)),
-            closure_compiler: None,
-            wasm_opt: None,
-        }
-    }
-
-    #[test]
-    fn runtime_key_follows_sources_ops_and_options() {
-        let mut config = OpConfig::new();
-        config.add_op("ai.onnx", 13, "Relu");
-        let opts = RuntimeOptions::default();
-        let plain = Provisioner::new("/cache");
-        let key = |p: &Provisioner, c: &OpConfig, o: &RuntimeOptions| {
-            runtime_key(&tools(), p, c, o, false).unwrap().0
-        };
-        let base = key(&plain, &config, &opts);
-        assert_eq!(base, key(&plain, &config, &opts));
-        let mut user_ort = Provisioner::new("/cache");
-        user_ort.ort_source_dir("/src/onnxruntime");
-        assert_ne!(base, key(&user_ort, &config, &opts), "other ORT sources");
-        let mut more = config.clone();
-        more.add_op("ai.onnx", 13, "Add");
-        assert_ne!(base, key(&plain, &more, &opts), "other operators");
-        let no_simd = RuntimeOptions {
-            simd: false,
-            ..RuntimeOptions::default()
-        };
-        assert_ne!(base, key(&plain, &config, &no_simd), "other options");
     }
 }

@@ -15,7 +15,7 @@
 //! returns `<Name>Outputs` with one `Tensor<T>` field per model output. Element types come from
 //! the model; names are snake_cased (collisions and keywords resolved).
 
-use crate::builder::ModelArtifact;
+use crate::artifacts::ModelArtifact;
 use crate::error::Result;
 use crate::signature::{Dimension, TensorSignature};
 use std::fmt::Write as _;

@@ -33,6 +33,7 @@
 //! messages name the file, node or tool concerned and say what to do about it.
 #![warn(missing_docs)]
 
+mod artifacts;
 mod build;
 mod builder;
 mod cache;
@@ -48,6 +49,7 @@ mod ort_format;
 mod outputs;
 mod progress;
 mod reduce;
+mod runtime;
 mod signature;
 mod source;
 mod toolchain;
@@ -58,8 +60,9 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
+pub use artifacts::{Artifacts, ModelArtifact};
 pub use build::{Flavor, Optimize};
-pub use builder::{Artifacts, Builder, ModelArtifact};
+pub use builder::Builder;
 pub use error::{Error, Result};
 pub use outputs::FileInfo;
 pub use progress::ProgressMode;
