@@ -27,6 +27,7 @@ pub struct Artifacts {
     pub(crate) manifest: PathBuf,
     pub(crate) files: Vec<FileInfo>,
     pub(crate) cache_hit: bool,
+    pub(crate) build_id: Option<String>,
 }
 
 impl Artifacts {
@@ -61,6 +62,10 @@ impl Artifacts {
     /// Sizes and hashes of the output files.
     pub fn files(&self) -> &[FileInfo] {
         &self.files
+    }
+    /// The build id of the JS-mode pair: `ort-wasm.mjs` refuses to load a `.wasm` without it.
+    pub fn build_id(&self) -> Option<&str> {
+        self.build_id.as_deref()
     }
     /// True when the runtime came from the cache without building.
     pub fn cache_hit(&self) -> bool {

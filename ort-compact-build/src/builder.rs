@@ -455,29 +455,29 @@ impl Builder {
             false => FileInfo::raw(name, bytes),
         };
         let mut files = Vec::new();
-        let mut copied = |name: &str, from: Option<PathBuf>| -> Result<Option<PathBuf>> {
-            let bytes = match from {
-                Some(p) => std::fs::read(&p).map_err(|e| Error::io("reading", &p, e))?,
-                None => Vec::new(),
-            };
-            files.push(measure(name, &bytes));
-            outputs::write_atomic(out_dir, name, &bytes).map(Some)
+        let read = |p: PathBuf| std::fs::read(&p).map_err(|e| Error::io("reading", &p, e));
+        let mut written = |name: &str, bytes: &[u8]| -> Result<Option<PathBuf>> {
+            files.push(measure(name, bytes));
+            outputs::write_atomic(out_dir, name, bytes).map(Some)
         };
-        let (mut wasm, mut mjs, mut static_lib) = (None, None, None);
+        let (mut wasm, mut mjs, mut static_lib, mut build_id) = (None, None, None, None);
         match runtime {
             Some(BuiltWith { dir, opts, .. }) if opts.flavor == Flavor::StaticLib => {
-                static_lib = copied(
-                    outputs::STATIC_LIB_FILE,
-                    Some(dir.join(outputs::STATIC_LIB_FILE)),
-                )?;
+                let lib = read(dir.join(outputs::STATIC_LIB_FILE))?;
+                static_lib = written(outputs::STATIC_LIB_FILE, &lib)?;
             }
             Some(BuiltWith { dir, .. }) => {
-                wasm = copied(outputs::WASM_FILE, Some(dir.join(outputs::WASM_FILE)))?;
-                mjs = copied(outputs::MJS_FILE, Some(dir.join(outputs::MJS_FILE)))?;
+                let pair = crate::pair::stamp(
+                    &read(dir.join(outputs::WASM_FILE))?,
+                    &read(dir.join(outputs::MJS_FILE))?,
+                )?;
+                wasm = written(outputs::WASM_FILE, &pair.wasm)?;
+                mjs = written(outputs::MJS_FILE, &pair.mjs(outputs::WASM_FILE))?;
+                build_id = Some(pair.build_id);
             }
             None if placeholders == Some(Flavor::JsModule) => {
-                wasm = copied(outputs::WASM_FILE, None)?;
-                mjs = copied(outputs::MJS_FILE, None)?;
+                wasm = written(outputs::WASM_FILE, &[])?;
+                mjs = written(outputs::MJS_FILE, &[])?;
             }
             None => {}
         }
@@ -523,6 +523,7 @@ impl Builder {
             toolchain,
             flags,
             runtime_key: key.to_string(),
+            build_id: build_id.clone(),
             operators: config_text.lines().map(str::to_string).collect(),
             models: entries,
             files: files.clone(),
@@ -540,6 +541,7 @@ impl Builder {
             manifest: manifest_path,
             files,
             cache_hit: hit,
+            build_id,
         };
         if cargo {
             artifacts.print_cargo_metadata();

@@ -269,6 +269,21 @@ pub enum Error {
     #[error("invalid configuration: {0}")]
     Config(String),
 
+    /// The built runtime pair could not be stamped with its build id (a damaged cache entry).
+    #[error(
+        "stamping the runtime pair with its build id: {0}; rebuild the runtime \
+         (`ort-compact cache prune` removes a damaged cache entry)"
+    )]
+    Pair(String),
+    /// A deploy bundle could not be written; the bundle directory was left as it was.
+    #[error("bundle {}: {reason}", dir.display())]
+    Bundle {
+        /// The bundle directory.
+        dir: PathBuf,
+        /// What went wrong and what to do about it.
+        reason: String,
+    },
+
     // ---- reduce (operator-kernel reduction) ----------------------------------------------
     /// A required operator has no CPU kernel registration in ONNX Runtime 1.21.0.
     #[error(

@@ -47,6 +47,7 @@ mod model;
 mod ops;
 mod ort_format;
 mod outputs;
+mod pair;
 mod progress;
 mod reduce;
 mod runtime;

@@ -143,6 +143,9 @@ pub struct Manifest {
     pub flags: serde_json::Value,
     /// Cache key of the runtime.
     pub runtime_key: String,
+    /// Build id of the JS-mode pair (in the `.wasm`'s custom section and the `.mjs` guard).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_id: Option<String>,
     /// The operator config lines.
     pub operators: Vec<String>,
     /// The models.

@@ -171,6 +171,28 @@ pub fn assert_outputs_close(actual: &Value, expected: &Value, tol: f64, what: &s
     worst
 }
 
+/// `node tests/js/<script> RUNTIME MODEL INPUTS`, the inputs written into `tmp`.
+fn driver_command(
+    script: &str,
+    runtime: &Path,
+    model: &Path,
+    inputs: &Value,
+    tmp: &Path,
+) -> Command {
+    let inputs_path = tmp.join(format!(
+        "{}.{script}.inputs.json",
+        model.file_stem().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&inputs_path, serde_json::to_vec(inputs).unwrap()).unwrap();
+    let mut cmd = Command::new(node());
+    cmd.current_dir(js_dir())
+        .arg(script)
+        .arg(runtime)
+        .arg(model)
+        .arg(&inputs_path);
+    cmd
+}
+
 /// Runs `node tests/js/<script> RUNTIME MODEL INPUTS`; returns its JSON result.
 pub fn run_driver_in(
     script: &str,
@@ -179,18 +201,8 @@ pub fn run_driver_in(
     inputs: &Value,
     tmp: &Path,
 ) -> Value {
-    let inputs_path = tmp.join(format!(
-        "{}.{script}.inputs.json",
-        model.file_stem().unwrap().to_string_lossy()
-    ));
-    std::fs::write(&inputs_path, serde_json::to_vec(inputs).unwrap()).unwrap();
     let started = Instant::now();
-    let out = Command::new(node())
-        .current_dir(js_dir())
-        .arg(script)
-        .arg(runtime)
-        .arg(model)
-        .arg(&inputs_path)
+    let out = driver_command(script, runtime, model, inputs, tmp)
         .output()
         .expect("node runs");
     let wall = started.elapsed();
@@ -213,6 +225,26 @@ pub fn run_driver_in(
         result["timings_ms"]
     );
     result
+}
+
+/// Runs a driver that must fail; returns its stderr.
+pub fn run_driver_failing(
+    script: &str,
+    runtime: &Path,
+    model: &Path,
+    inputs: &Value,
+    tmp: &Path,
+) -> String {
+    let out = driver_command(script, runtime, model, inputs, tmp)
+        .output()
+        .expect("node runs");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "{script} must fail, printed:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    err
 }
 
 /// JSON numbers of `v` rounded to f32.

@@ -6,6 +6,7 @@ mod support;
 
 mod convert_data;
 mod convert_errors;
+mod deploy;
 mod e2e_runtime;
 mod ops_errors;
 mod ops_families;
