@@ -79,7 +79,7 @@ if [ "$(emcc_major)" -lt 4 ]; then
 fi
 
 pkgs=(ninja-build protobuf-compiler xz-utils zstd ccache)
-[ "$TEST_DEPS" = 1 ] && pkgs+=(chromium libonnx-testdata)
+[ "$TEST_DEPS" = 1 ] && pkgs+=(chromium libonnx-testdata openssl)
 missing=()
 for p in "${pkgs[@]}"; do have_pkg "$p" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -28,6 +28,7 @@ pub struct Artifacts {
     pub(crate) files: Vec<FileInfo>,
     pub(crate) cache_hit: bool,
     pub(crate) build_id: Option<String>,
+    pub(crate) bundle: Option<crate::bundle::Bundle>,
 }
 
 impl Artifacts {
@@ -67,6 +68,10 @@ impl Artifacts {
     pub fn build_id(&self) -> Option<&str> {
         self.build_id.as_deref()
     }
+    /// The deploy bundle, when [`crate::Builder::bundle`] asked for one.
+    pub fn bundle(&self) -> Option<&crate::bundle::Bundle> {
+        self.bundle.as_ref()
+    }
     /// True when the runtime came from the cache without building.
     pub fn cache_hit(&self) -> bool {
         self.cache_hit
@@ -86,6 +91,9 @@ impl Artifacts {
         }
         if let Some(m) = &self.mjs {
             println!("cargo:rustc-env=ORT_COMPACT_MJS={}", m.display());
+        }
+        if let Some(b) = &self.bundle {
+            println!("cargo:rustc-env=ORT_COMPACT_BUNDLE={}", b.dir().display());
         }
         if self.static_lib.is_some() {
             println!("cargo:rustc-link-search=native={}", self.dir.display());

@@ -44,6 +44,7 @@ pub struct Builder {
     progress: Option<ProgressMode>,
     cargo_metadata: Option<bool>,
     compressed_sizes: Option<bool>,
+    bundle: Option<PathBuf>,
 }
 
 /// The runtime an output directory is made from.
@@ -110,6 +111,7 @@ impl Builder {
             progress: None,
             cargo_metadata: None,
             compressed_sizes: None,
+            bundle: None,
         }
     }
 
@@ -204,6 +206,15 @@ impl Builder {
         self
     }
 
+    /// Also write a deploy bundle of the JS-mode runtime and the models to `dir`: content-hashed
+    /// file names, `.br` and `.gz` siblings, and `manifest.json` with sha256 and SRI (sha384) per
+    /// file. `dir` must be new, empty or an earlier bundle (replaced whole); the bundle is staged
+    /// next to it and renamed into place. Needs [`Flavor::JsModule`].
+    pub fn bundle(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.bundle = Some(dir.into());
+        self
+    }
+
     /// Run the pipeline; on error print it and panic (the build-script convention of cc-rs).
     pub fn build(&mut self) -> Artifacts {
         match self.try_build() {
@@ -220,12 +231,21 @@ impl Builder {
         }
     }
 
-    /// Run the pipeline: models → ops → ORT format → reduce → build → verify → outputs.
+    /// Run the pipeline: models → ops → ORT format → reduce → build → verify → outputs
+    /// (→ bundle).
     pub fn try_build(&mut self) -> Result<Artifacts> {
         let in_build_script = std::env::var_os("OUT_DIR").is_some()
             && std::env::var_os("CARGO_MANIFEST_DIR").is_some()
             && std::env::var_os("TARGET").is_some();
         let cargo = self.cargo_metadata.unwrap_or(in_build_script);
+        let artifacts = self.pipeline(in_build_script, cargo)?;
+        if cargo {
+            artifacts.print_cargo_metadata();
+        }
+        Ok(artifacts)
+    }
+
+    fn pipeline(&self, in_build_script: bool, cargo: bool) -> Result<Artifacts> {
         let target = std::env::var("TARGET").ok().filter(|_| in_build_script);
         let env = if cargo {
             Env::for_build_script(target.clone())
@@ -257,6 +277,16 @@ impl Builder {
             }
         }
         let flavor = flavor?;
+        if let Some(dir) = &self.bundle {
+            if flavor != Some(Flavor::JsModule) {
+                return Err(Error::Config(
+                    "a deploy bundle holds a JS-mode runtime for onnxruntime-web: set \
+                     Builder::flavor(Flavor::JsModule), or drop Builder::bundle"
+                        .into(),
+                ));
+            }
+            crate::bundle::check_destination(dir)?;
+        }
         // The variable is read (and announced to cargo) only when the setter was not used.
         let optimize = match self.optimize {
             Some(o) => o,
@@ -330,7 +360,7 @@ impl Builder {
             self.type_reduction,
             &progress,
         )?;
-        let artifacts = self.finish(
+        let mut artifacts = self.finish(
             &out_dir,
             &prepared,
             &config,
@@ -346,31 +376,11 @@ impl Builder {
             cargo,
         )?;
 
-        let skip_verify = !self.verify || env.flag("ORT_COMPACT_NO_VERIFY");
-        if flavor == Flavor::JsModule && !skip_verify {
-            for m in &artifacts.models {
-                progress.say(format!("verifying {} in the built runtime (node)", m.name));
-                let inputs: Vec<_> = m
-                    .signature
-                    .inputs
-                    .iter()
-                    .map(|i| crate::verify::InputSpec {
-                        name: i.name.clone(),
-                        elem_type: i.elem_type,
-                        dims: i.concrete_dims(),
-                    })
-                    .collect();
-                // Load and session creation (where a missing kernel shows) must succeed; a run
-                // that fails on synthetic data (symbolic dims as 1) is only reported.
-                let report =
-                    crate::verify::verify_model(&artifacts.dir, &m.ort, &inputs, &tools.node.path)?;
-                if let Some(err) = report.run_error {
-                    progress.say(format!(
-                        "note: {} loaded, but a run on synthetic inputs failed: {err}",
-                        m.name
-                    ));
-                }
-            }
+        if flavor == Flavor::JsModule && self.verify && !env.flag("ORT_COMPACT_NO_VERIFY") {
+            verify_outputs(&artifacts, &tools, &progress)?;
+        }
+        if let Some(dir) = &self.bundle {
+            artifacts.bundle = Some(write_bundle(dir, &runtime_dir, &prepared, &progress)?);
         }
         progress.say(format!("done: {}", artifacts.dir.display()));
         Ok(artifacts)
@@ -542,12 +552,64 @@ impl Builder {
             files,
             cache_hit: hit,
             build_id,
+            bundle: None,
         };
-        if cargo {
-            artifacts.print_cargo_metadata();
-        }
         Ok(artifacts)
     }
+}
+
+/// Run every model of a JS-mode output directory once in its runtime under node.
+fn verify_outputs(artifacts: &Artifacts, tools: &Toolchain, progress: &Progress) -> Result<()> {
+    for m in &artifacts.models {
+        progress.say(format!("verifying {} in the built runtime (node)", m.name));
+        let inputs: Vec<_> = m
+            .signature
+            .inputs
+            .iter()
+            .map(|i| crate::verify::InputSpec {
+                name: i.name.clone(),
+                elem_type: i.elem_type,
+                dims: i.concrete_dims(),
+            })
+            .collect();
+        // Load and session creation (where a missing kernel shows) must succeed; a run that
+        // fails on synthetic data (symbolic dims as 1) is only reported.
+        let report =
+            crate::verify::verify_model(&artifacts.dir, &m.ort, &inputs, &tools.node.path)?;
+        if let Some(err) = report.run_error {
+            progress.say(format!(
+                "note: {} loaded, but a run on synthetic inputs failed: {err}",
+                m.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The deploy bundle of the cached runtime in `runtime_dir` and the models.
+fn write_bundle(
+    dir: &Path,
+    runtime_dir: &Path,
+    models: &[Prepared],
+    progress: &Progress,
+) -> Result<crate::bundle::Bundle> {
+    let read = |name: &str| {
+        let p = runtime_dir.join(name);
+        std::fs::read(&p).map_err(|e| Error::io("reading", &p, e))
+    };
+    let pair = crate::pair::stamp(&read(outputs::WASM_FILE)?, &read(outputs::MJS_FILE)?)?;
+    let inputs: Vec<_> = models
+        .iter()
+        .map(|m| crate::bundle::ModelInput {
+            name: &m.name,
+            ort: m.ort.bytes(),
+            inputs: &m.signature.inputs,
+            outputs: &m.signature.outputs,
+        })
+        .collect();
+    let bundle = crate::bundle::write(dir, &pair, &inputs, progress)?;
+    progress.say(format!("bundle: {}", bundle.dir().display()));
+    Ok(bundle)
 }
 
 fn flags_json(opts: &RuntimeOptions, type_reduction: bool) -> serde_json::Value {

@@ -36,6 +36,7 @@
 mod artifacts;
 mod build;
 mod builder;
+mod bundle;
 mod cache;
 mod codegen;
 mod env;
@@ -64,6 +65,7 @@ mod tests;
 pub use artifacts::{Artifacts, ModelArtifact};
 pub use build::{Flavor, Optimize};
 pub use builder::Builder;
+pub use bundle::{Bundle, BundleFile, BundleManifest, BundleModel, Encoded, RuntimeFiles};
 pub use error::{Error, Result};
 pub use outputs::FileInfo;
 pub use progress::ProgressMode;

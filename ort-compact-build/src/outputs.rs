@@ -84,12 +84,22 @@ impl FileInfo {
 }
 
 fn gzip_size(bytes: &[u8]) -> u64 {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    let _ = enc.write_all(bytes);
-    enc.finish().map(|v| v.len() as u64).unwrap_or(0)
+    gzip(bytes).len() as u64
 }
 
 fn brotli_size(bytes: &[u8]) -> u64 {
+    brotli(bytes).len() as u64
+}
+
+/// `bytes` compressed with gzip -9 (empty if the encoder fails).
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
+
+/// `bytes` compressed with brotli quality 11, 16 MiB window (empty if the encoder fails).
+pub fn brotli(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams {
         quality: 11,
@@ -97,8 +107,8 @@ fn brotli_size(bytes: &[u8]) -> u64 {
         ..Default::default()
     };
     match brotli::BrotliCompress(&mut std::io::Cursor::new(bytes), &mut out, &params) {
-        Ok(_) => out.len() as u64,
-        Err(_) => 0,
+        Ok(_) => out,
+        Err(_) => Vec::new(),
     }
 }
 

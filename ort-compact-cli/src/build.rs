@@ -1,4 +1,4 @@
-//! `ort-compact build MODEL... --out DIR`: the whole pipeline.
+//! `ort-compact build MODEL... --out DIR [--bundle DIR]`: the whole pipeline.
 
 use ort_compact_build::tools::size_report;
 use ort_compact_build::{Builder, Flavor, Optimize, ProgressMode, Result};
@@ -10,9 +10,14 @@ pub struct Args {
     /// Models (.onnx or .ort); the runtime covers all of their operators.
     #[arg(required = true)]
     models: Vec<PathBuf>,
-    /// Output directory (created if missing).
-    #[arg(short, long)]
-    out: PathBuf,
+    /// Output directory (created if missing); optional with --bundle.
+    #[arg(short, long, required_unless_present = "bundle")]
+    out: Option<PathBuf>,
+    /// Also write a deploy bundle there: content-hashed runtime pair and models, .br and .gz
+    /// siblings, manifest.json with sha256 and SRI (sha384). The directory must be new, empty
+    /// or an earlier bundle (replaced whole).
+    #[arg(long, value_name = "DIR", conflicts_with = "static_lib")]
+    bundle: Option<PathBuf>,
     /// Keep kernels for every element type (default: only the types the models use)
     #[arg(long)]
     all_types: bool,
@@ -53,7 +58,19 @@ pub fn run(args: Args) -> Result<()> {
     for m in models {
         b.model(m);
     }
-    b.out_dir(&args.out)
+    // Without --out the output directory (which verification runs on) is temporary.
+    let scratch = match &args.out {
+        Some(_) => None,
+        None => Some(tempfile::tempdir().map_err(|e| {
+            ort_compact_build::Error::io("creating a directory in", std::env::temp_dir(), e)
+        })?),
+    };
+    let out = match (&args.out, &scratch) {
+        (Some(out), _) => out.clone(),
+        (None, Some(tmp)) => tmp.path().to_path_buf(),
+        (None, None) => unreachable!("scratch exists exactly when --out is missing"),
+    };
+    b.out_dir(&out)
         .type_reduction(!args.all_types)
         .simd(!args.no_simd)
         .threads(args.threads)
@@ -78,18 +95,43 @@ pub fn run(args: Args) -> Result<()> {
     if args.offline {
         b.offline(true);
     }
+    if let Some(dir) = &args.bundle {
+        b.bundle(dir);
+    }
     let artifacts = b.try_build()?;
-    print!("{}", size_report(artifacts.files()));
-    println!(
-        "{} ({})",
-        artifacts.dir().display(),
-        if artifacts.cache_hit() {
-            "runtime from cache"
-        } else {
-            "runtime built"
-        }
-    );
+    let origin = if artifacts.cache_hit() {
+        "runtime from cache"
+    } else {
+        "runtime built"
+    };
+    if scratch.is_none() {
+        print!("{}", size_report(artifacts.files()));
+        println!("{} ({origin})", artifacts.dir().display());
+    }
+    if let Some(bundle) = artifacts.bundle() {
+        print!("{}", bundle_report(bundle));
+        println!("{} ({origin})", bundle.dir().display());
+    }
     Ok(())
+}
+
+/// The bundle's files with their encoded sizes.
+fn bundle_report(bundle: &ort_compact_build::Bundle) -> String {
+    let mut s = format!(
+        "{:<44} {:>10} {:>10} {:>10}\n",
+        "bundle file", "raw", "gzip", "brotli"
+    );
+    for f in &bundle.manifest().files {
+        s.push_str(&format!(
+            "{:<44} {:>10} {:>10} {:>10}\n",
+            f.name, f.size, f.gzip.size, f.br.size
+        ));
+    }
+    s.push_str(&format!(
+        "build id {}; manifest.json lists sha256 and SRI (sha384) of every file\n",
+        bundle.manifest().build_id
+    ));
+    s
 }
 
 fn parse_optimize(text: &str) -> std::result::Result<Optimize, String> {

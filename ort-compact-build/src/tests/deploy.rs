@@ -1,12 +1,14 @@
 //! Deploying JS-mode runtimes, for real (ONNX Runtime built by emcc, onnxruntime-web 1.21.0 in
-//! node and headless Chromium): the matched-pair guard refuses a `.wasm` from another build with
-//! a message naming both build ids.
+//! node and headless Chromium): the bundle's hashed files run and match Python onnxruntime
+//! 1.21.0, its SRI values are what openssl computes; the matched-pair guard refuses a `.wasm`
+//! from another build with a message naming both build ids.
 
 use crate::progress::ProgressMode;
 use crate::{Artifacts, Builder};
 use ort_compact_test_support::verify::*;
 use serde_json::json;
 use std::path::Path;
+use std::process::Command;
 
 fn build(model: &Path, out: &Path) -> Artifacts {
     Builder::new(model)
@@ -71,5 +73,70 @@ fn a_mismatched_pair_names_both_build_ids_in_node_and_chromium() {
             assert!(err.contains(part), "{script}: {part:?} not in:\n{err}");
         }
         assert!(!err.contains("LinkError"), "{err}");
+    }
+}
+
+/// `openssl dgst -sha384 -binary FILE | base64`, independent of the crate's own encoder.
+fn openssl_sri(file: &Path) -> String {
+    let digest = run_ok(
+        Command::new("openssl")
+            .args(["dgst", "-sha384", "-binary"])
+            .arg(file),
+    );
+    let mut child = Command::new("base64")
+        .arg("-w0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), &digest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    format!("sha384-{}", String::from_utf8(out.stdout).unwrap().trim())
+}
+
+#[test]
+fn a_bundle_runs_in_node_and_chromium_and_its_sri_values_check_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let onnx = workspace().join("models/mlp-classifier.onnx");
+    let bundle_dir = tmp.path().join("site/bundle");
+    let a = Builder::new(&onnx)
+        .out_dir(tmp.path().join("out"))
+        .bundle(&bundle_dir)
+        .cargo_metadata(false)
+        .progress(ProgressMode::Stderr)
+        .try_build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bundle = a.bundle().expect("bundle written");
+    let m = bundle.manifest();
+    assert_eq!(m.build_id, a.build_id().unwrap());
+    let wasm = std::fs::read(bundle_dir.join(&m.runtime.wasm)).unwrap();
+    assert_eq!(
+        crate::pair::build_id(&wasm).unwrap().as_deref(),
+        Some(&*m.build_id)
+    );
+    assert_eq!(
+        std::fs::read(a.wasm().unwrap()).unwrap(),
+        wasm,
+        "the bundle's .wasm is the output directory's"
+    );
+    for f in &m.files {
+        assert_eq!(
+            f.integrity,
+            openssl_sri(&bundle_dir.join(&f.name)),
+            "{}",
+            f.name
+        );
+        assert!(f.br.size < f.size && f.gzip.size < f.size, "{f:?}");
+    }
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.manifest_path()).unwrap()).unwrap();
+    assert_eq!(written["runtime"]["mjs"], m.runtime.mjs);
+    assert_eq!(written["files"].as_array().unwrap().len(), 3);
+
+    let ort = bundle_dir.join(&m.models[0].file);
+    let expected = reference(&onnx, &mlp_inputs(), tmp.path());
+    for script in ["run-node.mjs", "run-browser.mjs"] {
+        let actual = run_driver_in(script, &bundle_dir, &ort, &mlp_inputs(), tmp.path());
+        assert_outputs_close(&actual["outputs"], &expected["outputs"], 1e-4, script);
     }
 }

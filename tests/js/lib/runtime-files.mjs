@@ -3,10 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * {mjs, wasm} absolute paths in `dir`: ort-wasm.* (an ort-compact build), else the names stock
+ * {mjs, wasm} absolute paths in `dir`: the pair a bundle's manifest.json names (an ort-compact
+ * deploy bundle, content-hashed names), ort-wasm.* (an ort-compact build), else the names stock
  * onnxruntime-web ships (ort-wasm-simd.*, ort-wasm-simd-threaded.*).
  */
 export function runtimeFiles(dir) {
+  const manifest = path.resolve(dir, 'manifest.json');
+  if (fs.existsSync(manifest)) {
+    const m = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+    if (m.bundle_format) return { mjs: path.resolve(dir, m.runtime.mjs), wasm: path.resolve(dir, m.runtime.wasm) };
+  }
   for (const stem of ['ort-wasm', 'ort-wasm-simd', 'ort-wasm-simd-threaded']) {
     const mjs = path.resolve(dir, `${stem}.mjs`);
     const wasm = path.resolve(dir, `${stem}.wasm`);

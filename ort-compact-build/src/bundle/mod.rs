@@ -1,0 +1,376 @@
+//! The deploy bundle: the runtime pair and the models under content-hashed names (cacheable
+//! forever), each with `.br` and `.gz` siblings for servers that send precompressed files, and
+//! `manifest.json` (the entry point, not hashed) with sha256 and SRI (sha384) of every file.
+//! Written into a temporary directory next to the destination and renamed into place, so a
+//! failed or interrupted build leaves the destination as it was.
+
+mod place;
+
+use crate::error::{Error, Result};
+use crate::outputs;
+use crate::pair::StampedPair;
+use crate::progress::Progress;
+use crate::signature::TensorSignature;
+use crate::util::sha256_bytes;
+use base64::Engine as _;
+use serde::Serialize;
+use sha2::{Digest, Sha384};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Name of the bundle's manifest.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// Format version of the bundle manifest (`bundle_format`).
+pub const FORMAT: u32 = 1;
+
+/// A model to bundle.
+pub struct ModelInput<'a> {
+    /// Stem for the file name.
+    pub name: &'a str,
+    /// The `.ort` bytes.
+    pub ort: &'a [u8],
+    /// Inputs.
+    pub inputs: &'a [TensorSignature],
+    /// Outputs.
+    pub outputs: &'a [TensorSignature],
+}
+
+/// One precompressed sibling of a bundle file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Encoded {
+    /// File name in the bundle.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// One file of a bundle (its precompressed siblings included).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BundleFile {
+    /// Content-hashed file name.
+    pub name: String,
+    /// sha256 of the content, hex.
+    pub sha256: String,
+    /// Subresource Integrity value (`sha384-<base64>`), for `<script integrity>`,
+    /// `<link rel=preload integrity>` and `fetch(…, {integrity})`.
+    pub integrity: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The brotli (quality 11) sibling.
+    pub br: Encoded,
+    /// The gzip -9 sibling.
+    pub gzip: Encoded,
+}
+
+/// A model in the bundle manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleModel {
+    /// Stem of the model.
+    pub name: String,
+    /// Its `.ort` file in the bundle.
+    pub file: String,
+    /// Inputs.
+    pub inputs: Vec<TensorSignature>,
+    /// Outputs.
+    pub outputs: Vec<TensorSignature>,
+}
+
+/// The runtime pair's file names.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuntimeFiles {
+    /// The `.wasm`.
+    pub wasm: String,
+    /// The `.mjs` (point onnxruntime-web's `env.wasm.wasmPaths` at both).
+    pub mjs: String,
+}
+
+/// The bundle's `manifest.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleManifest {
+    /// Format version of this manifest (1).
+    pub bundle_format: u32,
+    /// This crate and its version.
+    pub generator: String,
+    /// ONNX Runtime version.
+    pub ort_version: String,
+    /// The build id both runtime files carry.
+    pub build_id: String,
+    /// The runtime pair.
+    pub runtime: RuntimeFiles,
+    /// The models.
+    pub models: Vec<BundleModel>,
+    /// Every file except the manifest and the precompressed siblings (listed with their file).
+    pub files: Vec<BundleFile>,
+}
+
+/// A bundle written to disk.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    dir: PathBuf,
+    manifest: BundleManifest,
+}
+
+impl Bundle {
+    /// The bundle directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    /// Its `manifest.json`.
+    pub fn manifest_path(&self) -> PathBuf {
+        self.dir.join(MANIFEST_FILE)
+    }
+    /// What the manifest says.
+    pub fn manifest(&self) -> &BundleManifest {
+        &self.manifest
+    }
+}
+
+/// Refuse a destination a bundle cannot be written to (before the build's long work).
+pub fn check_destination(dir: &Path) -> Result<()> {
+    place::Destination::check(dir).map(drop)
+}
+
+/// Write the bundle of `pair` and `models` to `dir`. `dir` must not exist, be empty, or hold an
+/// earlier bundle (which is replaced whole); anything else is refused before any work.
+pub fn write(
+    dir: &Path,
+    pair: &StampedPair,
+    models: &[ModelInput<'_>],
+    progress: &Progress,
+) -> Result<Bundle> {
+    let destination = place::Destination::check(dir)?;
+    let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let wasm = add(&mut contents, dir, "ort-wasm", "wasm", pair.wasm.clone())?;
+    let mjs = add(&mut contents, dir, "ort-wasm", "mjs", pair.mjs(&wasm))?;
+    let mut bundle_models = Vec::new();
+    for m in models {
+        let file = add(&mut contents, dir, m.name, "ort", m.ort.to_vec())?;
+        bundle_models.push(BundleModel {
+            name: m.name.to_string(),
+            file,
+            inputs: m.inputs.to_vec(),
+            outputs: m.outputs.to_vec(),
+        });
+    }
+    let staging = destination.staging()?;
+    let mut files = Vec::new();
+    for (name, bytes) in &contents {
+        progress.say(format!(
+            "bundle: {name} ({} KB) + brotli-11 and gzip-9 siblings",
+            bytes.len() / 1024
+        ));
+        files.push(write_file(staging.path(), name, bytes)?);
+    }
+    let manifest = BundleManifest {
+        bundle_format: FORMAT,
+        generator: format!("ort-compact-build {}", env!("CARGO_PKG_VERSION")),
+        ort_version: crate::ORT_VERSION.into(),
+        build_id: pair.build_id.clone(),
+        runtime: RuntimeFiles { wasm, mjs },
+        models: bundle_models,
+        files,
+    };
+    let json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| Error::Config(format!("serialising the bundle manifest: {e}")))?;
+    outputs::write_atomic(staging.path(), MANIFEST_FILE, &json)?;
+    destination.replace_with(staging)?;
+    Ok(Bundle {
+        dir: dir.to_path_buf(),
+        manifest,
+    })
+}
+
+/// Add `bytes` as `<stem>.<hash>.<ext>`; returns the name. Two contents under one name (a
+/// truncated-hash collision) are refused.
+fn add(
+    contents: &mut BTreeMap<String, Vec<u8>>,
+    dir: &Path,
+    stem: &str,
+    ext: &str,
+    bytes: Vec<u8>,
+) -> Result<String> {
+    let name = hashed_name(stem, ext, &bytes);
+    match contents.get(&name) {
+        Some(existing) if *existing != bytes => Err(Error::Bundle {
+            dir: dir.to_path_buf(),
+            reason: format!(
+                "two different files would both be named {name} (a content-hash collision); \
+                 rename one of the models"
+            ),
+        }),
+        _ => {
+            contents.insert(name.clone(), bytes);
+            Ok(name)
+        }
+    }
+}
+
+/// `<stem>.<first 16 hex digits of sha256>.<ext>`.
+pub fn hashed_name(stem: &str, ext: &str, bytes: &[u8]) -> String {
+    format!("{stem}.{}.{ext}", &sha256_bytes(bytes)[..16])
+}
+
+/// The SRI value of `bytes`.
+pub fn integrity(bytes: &[u8]) -> String {
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes))
+    )
+}
+
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<BundleFile> {
+    let (br, gz) = std::thread::scope(|s| {
+        let br = s.spawn(|| outputs::brotli(bytes));
+        let gz = outputs::gzip(bytes);
+        (br.join().unwrap_or_default(), gz)
+    });
+    let sibling = |ext: &str, encoded: &[u8]| -> Result<Encoded> {
+        let sibling = format!("{name}.{ext}");
+        outputs::write_atomic(dir, &sibling, encoded)?;
+        Ok(Encoded {
+            name: sibling,
+            size: encoded.len() as u64,
+        })
+    };
+    let br = sibling("br", &br)?;
+    let gzip = sibling("gz", &gz)?;
+    outputs::write_atomic(dir, name, bytes)?;
+    Ok(BundleFile {
+        name: name.to_string(),
+        sha256: sha256_bytes(bytes),
+        integrity: integrity(bytes),
+        size: bytes.len() as u64,
+        br,
+        gzip,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::ProgressMode;
+
+    #[test]
+    fn integrity_is_sri_sha384() {
+        // `printf abc | openssl dgst -sha384 -binary | base64`
+        assert_eq!(
+            integrity(b"abc"),
+            "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
+        );
+        assert_eq!(
+            hashed_name("m", "ort", b"abc"),
+            "m.ba7816bf8f01cfea.ort",
+            "sha256(abc) starts ba7816bf8f01cfea"
+        );
+    }
+
+    fn pair() -> StampedPair {
+        let wasm = [0x00, b'a', b's', b'm', 1, 0, 0, 0];
+        crate::pair::stamp(&wasm, b"async function f(a){return a}export default f;").unwrap()
+    }
+
+    fn write_models(dir: &Path, names: &[&str]) -> Result<Bundle> {
+        let models: Vec<ModelInput> = names
+            .iter()
+            .map(|n| ModelInput {
+                name: n,
+                ort: n.as_bytes(),
+                inputs: &[],
+                outputs: &[],
+            })
+            .collect();
+        write(dir, &pair(), &models, &Progress::new(ProgressMode::Silent))
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn files_siblings_and_manifest_agree() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("site/bundle");
+        let b = write_models(&dir, &["a", "b"]).unwrap();
+        let m = b.manifest();
+        assert_eq!(m.files.len(), 4, "wasm, mjs, two models");
+        assert_eq!(m.models[1].file, hashed_name("b", "ort", b"b"));
+        let mjs = std::fs::read(dir.join(&m.runtime.mjs)).unwrap();
+        assert!(String::from_utf8_lossy(&mjs).contains(&format!("\"{}\"", m.runtime.wasm)));
+        for f in &m.files {
+            let bytes = std::fs::read(dir.join(&f.name)).unwrap();
+            assert_eq!(
+                (f.size, &f.sha256),
+                (bytes.len() as u64, &sha256_bytes(&bytes))
+            );
+            assert!(f.name.contains(&f.sha256[..16]));
+            assert_eq!(f.integrity, integrity(&bytes));
+            let mut unbr = Vec::new();
+            let br = std::fs::read(dir.join(&f.br.name)).unwrap();
+            brotli::BrotliDecompress(&mut &br[..], &mut unbr).unwrap();
+            assert_eq!(unbr, bytes);
+            let mut ungz = Vec::new();
+            let gz = std::fs::read(dir.join(&f.gzip.name)).unwrap();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut ungz)
+                .unwrap();
+            assert_eq!(ungz, bytes);
+        }
+        assert_eq!(listing(&dir).len(), 13, "4 files, 8 siblings, the manifest");
+        assert_eq!(
+            listing(&tmp.path().join("site")),
+            ["bundle"],
+            "no staging left"
+        );
+    }
+
+    #[test]
+    fn an_earlier_bundle_is_replaced_whole_and_foreign_files_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("bundle");
+        write_models(&dir, &["a"]).unwrap();
+        let second = write_models(&dir, &["c"]).unwrap();
+        let names = listing(&dir);
+        assert!(names.contains(&second.manifest().models[0].file));
+        assert!(!names.iter().any(|n| n.starts_with("a.")), "{names:?}");
+
+        std::fs::write(dir.join("index.html"), "<!doctype html>").unwrap();
+        let before = listing(&dir);
+        let err = write_models(&dir, &["d"]).unwrap_err().to_string();
+        assert!(
+            err.contains("index.html") && err.contains("would delete"),
+            "{err}"
+        );
+        assert_eq!(listing(&dir), before, "untouched");
+        assert_eq!(listing(tmp.path()), ["bundle"], "no staging left");
+
+        let other = tmp.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(other.join("notes.txt"), "mine").unwrap();
+        let err = write_models(&other, &["a"]).unwrap_err().to_string();
+        assert!(
+            err.contains("notes.txt") && err.contains("not an ort-compact bundle"),
+            "{err}"
+        );
+        let err = write_models(&other.join("notes.txt"), &["a"]).unwrap_err();
+        assert!(err.to_string().contains("is not a directory"), "{err}");
+
+        let empty = tmp.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        write_models(&empty, &["a"]).unwrap();
+        assert_eq!(listing(&empty).len(), 10);
+    }
+
+    #[test]
+    fn a_name_collision_is_refused() {
+        let mut contents = BTreeMap::new();
+        contents.insert(hashed_name("m", "ort", b"x"), b"y".to_vec());
+        let err = add(&mut contents, Path::new("b"), "m", "ort", b"x".to_vec()).unwrap_err();
+        assert!(err.to_string().contains("collision"), "{err}");
+        assert!(add(&mut contents, Path::new("b"), "m", "ort", b"y".to_vec()).is_ok());
+    }
+}
