@@ -140,3 +140,74 @@ fn a_bundle_runs_in_node_and_chromium_and_its_sri_values_check_out() {
         assert_outputs_close(&actual["outputs"], &expected["outputs"], 1e-4, script);
     }
 }
+
+/// The ttfi benchmark's driver (tests/js/ttfi.mjs) as CI runs it: one round, no throttling, the
+/// MLP's bundle against stock onnxruntime-web's files + the `.onnx` (served uncompressed here;
+/// the benchmark serves both brotli-encoded).
+#[test]
+fn ttfi_smoke_run_measures_both_contenders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let onnx = workspace().join("models/mlp-classifier.onnx");
+    let bundle_dir = tmp.path().join("bundle");
+    let a = Builder::new(&onnx)
+        .out_dir(tmp.path().join("out"))
+        .bundle(&bundle_dir)
+        .cargo_metadata(false)
+        .progress(ProgressMode::Stderr)
+        .try_build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let m = a.bundle().unwrap().manifest();
+    let ours = |name: &str| json!({"file": bundle_dir.join(name), "br": bundle_dir.join(format!("{name}.br"))});
+    let dist = js_dir().join("node_modules/onnxruntime-web/dist");
+    let items = tmp.path().join("items");
+    let config = json!({
+        "rounds": 1, "out_dir": items,
+        "ort_js": {"file": dist.join("ort.wasm.min.mjs")},
+        "profiles": [{"id": "none"}],
+        "cases": [{
+            "id": "mlp",
+            "inputs": [{"name": "features", "type": "float32", "dims": [1, 16]}],
+            "contenders": [
+                {"id": "compact", "fingerprint": "smoke", "wasm": ours(&m.runtime.wasm),
+                 "mjs": ours(&m.runtime.mjs), "model": ours(&m.models[0].file)},
+                {"id": "stock", "fingerprint": "smoke",
+                 "wasm": {"file": dist.join("ort-wasm-simd-threaded.wasm")},
+                 "mjs": {"file": dist.join("ort-wasm-simd-threaded.mjs")},
+                 "model": {"file": onnx}},
+            ],
+        }],
+    });
+    let config_path = tmp.path().join("ttfi.json");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    run_ok(
+        Command::new(node())
+            .current_dir(js_dir())
+            .arg("ttfi.mjs")
+            .arg(&config_path),
+    );
+    let item = |k: &str| -> serde_json::Value {
+        let f = items.join(format!("mlp--{k}--none--r0--smoke.json"));
+        serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap()
+    };
+    let (ours, stock) = (item("compact"), item("stock"));
+    for r in [&ours, &stock] {
+        let (cold, repeat) = (&r["cold"], &r["repeat"]);
+        assert_eq!(cold["outputs"]["probabilities"], json!([1, 4]), "{r}");
+        let ready = cold["ready_ms"].as_f64().unwrap();
+        assert!(
+            ready > 0.0 && cold["first_ms"].as_f64().unwrap() >= ready,
+            "{r}"
+        );
+        assert!(cold["wasm_memory"].as_u64().unwrap() >= 1 << 20, "{r}");
+        assert!(
+            repeat["bytes"].as_u64().unwrap() < 10_000,
+            "the repeat visit fetches only the page: {r}"
+        );
+    }
+    let bytes = |r: &serde_json::Value| r["cold"]["bytes"].as_u64().unwrap();
+    assert!(bytes(&ours) < 300_000, "bundle brotli-served: {ours}");
+    assert!(
+        bytes(&stock) > 12_000_000,
+        "stock wasm uncompressed: {stock}"
+    );
+}
