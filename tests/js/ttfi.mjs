@@ -10,7 +10,11 @@
 //   FILE:    {"file": path, "br"?: path, "gzip"?: path}
 //   PROFILE: {"id": s, "latency_ms"?: n, "down_kbps"?: n, "up_kbps"?: n}   (no numbers: none)
 //   CASE:    {"id": s, "profiles"?: [id], "inputs": [{"name", "type", "dims", "fill"?}],
-//             "contenders": [{"id": s, "fingerprint": s, "wasm": FILE, "mjs": FILE, "model": FILE}]}
+//             "contenders": [{"id": s, "fingerprint": s, "wasm": FILE, "mjs": FILE, "model": FILE,
+//                             "loader"?: FILE, "preload"?: {"file": path, "prefix": s}}]}
+// A contender with a `loader` (a bundle's loader.mjs) is loaded through it, with the bundle's
+// preload hints (their `prefix/` removed: the page sits in the bundle's directory) in the head;
+// the others set onnxruntime-web's wasmPaths and create the session from the model's URL.
 // Each measured item is written to out_dir/<case>--<contender>--<profile>--r<round>--<fp>.json as
 // soon as it is done, and an existing one is not measured again (a cut run resumes). Inputs are
 // filled with `fill` or the harness's pattern (floats ((j * 7) % 13 - 6) / 8, integers j % 2).
@@ -32,8 +36,8 @@ const file = (f) => ({ file: f.file, br: f.br, gzip: f.gzip, immutable: true });
 const routes = { '/ort/ort.wasm.min.mjs': file(config.ort_js) };
 for (const c of config.cases) {
   for (const k of c.contenders) {
-    for (const part of ['wasm', 'mjs', 'model']) {
-      routes[`/${c.id}/${k.id}/${path.basename(k[part].file)}`] = file(k[part]);
+    for (const part of ['wasm', 'mjs', 'model', 'loader']) {
+      if (k[part]) routes[`/${c.id}/${k.id}/${path.basename(k[part].file)}`] = file(k[part]);
     }
     routes[`/${c.id}/${k.id}/`] = { body: page(c, k), type: 'text/html; charset=utf-8' };
   }
@@ -46,9 +50,11 @@ function page(c, k) {
     wasm: base + path.basename(k.wasm.file),
     mjs: base + path.basename(k.mjs.file),
     model: base + path.basename(k.model.file),
+    loader: k.loader ? base + path.basename(k.loader.file) : null,
     inputs: c.inputs,
   };
-  return `<!doctype html><html><head><meta charset="utf-8"><title>ttfi ${c.id} ${k.id}</title></head><body>
+  const hints = k.preload ? fs.readFileSync(k.preload.file, 'utf8').replaceAll(`href="${k.preload.prefix}/`, 'href="') : '';
+  return `<!doctype html><html><head><meta charset="utf-8"><title>ttfi ${c.id} ${k.id}</title>${hints}</head><body>
 <script type="module">
 const S = ${JSON.stringify(settings)};
 // Every WebAssembly.Memory the runtime creates, exports or imports: its size after the first run.
@@ -61,9 +67,15 @@ WebAssembly.instantiateStreaming = (r, imports) => streaming.call(WebAssembly, r
 const SIZES = { float32: Float32Array, int64: BigInt64Array, int32: Int32Array, uint8: Uint8Array, bool: Uint8Array };
 try {
   const ort = await import('/ort/ort.wasm.min.mjs');
-  ort.env.wasm.numThreads = 1;
-  ort.env.wasm.wasmPaths = { wasm: new URL(S.wasm, location.href).href, mjs: new URL(S.mjs, location.href).href };
-  const session = await ort.InferenceSession.create(new URL(S.model, location.href).href, { executionProviders: ['wasm'] });
+  let session;
+  if (S.loader) {
+    const { createSession } = await import(S.loader);
+    session = await createSession(ort);
+  } else {
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.wasmPaths = { wasm: new URL(S.wasm, location.href).href, mjs: new URL(S.mjs, location.href).href };
+    session = await ort.InferenceSession.create(new URL(S.model, location.href).href, { executionProviders: ['wasm'] });
+  }
   const ready = performance.now();
   const feeds = {};
   for (const i of S.inputs) {

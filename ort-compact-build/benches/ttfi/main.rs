@@ -1,5 +1,7 @@
-//! Time to first inference in headless Chromium: our deploy bundle against stock onnxruntime-web
-//! 1.21.0 (its own `ort-wasm-simd-threaded.wasm/.mjs` and the original `.onnx`), both served
+//! Time to first inference in headless Chromium: our deploy bundle, loaded the plain way
+//! (onnxruntime-web's `wasmPaths`, session from the model's URL) and through the bundle's
+//! `loader.mjs` with its preload hints, against stock onnxruntime-web 1.21.0 (its own
+//! `ort-wasm-simd-threaded.wasm/.mjs` and the original `.onnx`), all served
 //! brotli-encoded with immutable caching by a static server on 127.0.0.1, cold HTTP cache, CDP
 //! network throttling (10 Mbit/s + 40 ms RTT, DevTools' slow 3G, none), alternating rounds.
 //! Measured per visit: time to session ready and to the first result from navigation start,
@@ -185,8 +187,12 @@ fn main() {
             "wasm": stock_wasm, "mjs": stock_mjs,
             "model": precompressed(&c.model, &compressed),
         });
+        let mut loader = ours.clone();
+        loader["loader"] = bundled(&bundle_dir, &m.loader);
+        let prefix = bundle_dir.file_name().unwrap().to_string_lossy();
+        loader["preload"] = json!({"file": bundle_dir.join(&m.preload), "prefix": prefix});
         let mut contenders = Vec::new();
-        for (id, files) in [("compact", ours), ("stock", stock)] {
+        for (id, files) in [("compact", ours), ("loader", loader), ("stock", stock)] {
             let mut k = files.clone();
             k["id"] = json!(id);
             k["fingerprint"] = json!(fingerprint(&files, &c.inputs, &ort_js));

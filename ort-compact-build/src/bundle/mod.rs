@@ -20,6 +20,12 @@ use std::path::{Path, PathBuf};
 
 /// Name of the bundle's manifest.
 pub const MANIFEST_FILE: &str = "manifest.json";
+/// Name of the bundle's ES module loader (an entry point: not hashed).
+pub const LOADER_FILE: &str = "loader.mjs";
+/// Name of the preload-hints snippet.
+pub const PRELOAD_FILE: &str = "preload.html";
+
+const LOADER: &str = include_str!("loader.mjs");
 /// Format version of the bundle manifest (`bundle_format`).
 pub const FORMAT: u32 = 1;
 
@@ -47,7 +53,7 @@ pub struct Encoded {
 /// One file of a bundle (its precompressed siblings included).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct BundleFile {
-    /// Content-hashed file name.
+    /// File name: content-hashed, except the entry points [`LOADER_FILE`] and [`PRELOAD_FILE`].
     pub name: String,
     /// sha256 of the content, hex.
     pub sha256: String,
@@ -97,6 +103,10 @@ pub struct BundleManifest {
     pub build_id: String,
     /// The runtime pair.
     pub runtime: RuntimeFiles,
+    /// The ES module that loads runtime and model in parallel (`createSession(ort)`).
+    pub loader: String,
+    /// `<link>` preload hints for a page that uses the loader.
+    pub preload: String,
     /// The models.
     pub models: Vec<BundleModel>,
     /// Every file except the manifest and the precompressed siblings (listed with their file).
@@ -152,6 +162,10 @@ pub fn write(
             outputs: m.outputs.to_vec(),
         });
     }
+    let loader = loader_module(&pair.build_id, &contents, &wasm, &mjs, &bundle_models);
+    contents.insert(LOADER_FILE.into(), loader.into_bytes());
+    let preload = preload_hints(dir, &pair.build_id, &contents, &wasm, &mjs, &bundle_models);
+    contents.insert(PRELOAD_FILE.into(), preload.into_bytes());
     let staging = destination.staging()?;
     let mut files = Vec::new();
     for (name, bytes) in &contents {
@@ -167,6 +181,8 @@ pub fn write(
         ort_version: crate::ORT_VERSION.into(),
         build_id: pair.build_id.clone(),
         runtime: RuntimeFiles { wasm, mjs },
+        loader: LOADER_FILE.into(),
+        preload: PRELOAD_FILE.into(),
         models: bundle_models,
         files,
     };
@@ -203,6 +219,67 @@ fn add(
             Ok(name)
         }
     }
+}
+
+/// The loader: the template with the bundle's files and their SRI values.
+fn loader_module(
+    build_id: &str,
+    contents: &BTreeMap<String, Vec<u8>>,
+    wasm: &str,
+    mjs: &str,
+    models: &[BundleModel],
+) -> String {
+    let file =
+        |name: &str| serde_json::json!({"name": name, "integrity": integrity(&contents[name])});
+    let mut model_files = Vec::new();
+    for m in models {
+        let mut f = file(&m.file);
+        f["model"] = m.name.clone().into();
+        model_files.push(f);
+    }
+    let bundle = serde_json::json!({"wasm": file(wasm), "mjs": file(mjs), "models": model_files});
+    LOADER
+        .replace("@BUNDLE@", &bundle.to_string())
+        .replace("@BUILD_ID@", build_id)
+}
+
+/// `<link>` hints that start the loader's downloads with the page; hrefs relative to the
+/// directory holding the bundle directory.
+fn preload_hints(
+    dir: &Path,
+    build_id: &str,
+    contents: &BTreeMap<String, Vec<u8>>,
+    wasm: &str,
+    mjs: &str,
+    models: &[BundleModel],
+) -> String {
+    let prefix = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let href = |name: &str| format!("{prefix}/{name}");
+    let sri = |name: &str| integrity(&contents[name]);
+    let mut s = format!(
+        "<!-- ort-compact-build bundle, build {build_id}: preload hints for a page that imports \
+         {prefix}/{LOADER_FILE}. The hrefs assume the page is served from the directory that \
+         holds \"{prefix}/\"; change the prefix otherwise. -->\n\
+         <link rel=\"modulepreload\" href=\"{}\">\n\
+         <link rel=\"modulepreload\" href=\"{}\" integrity=\"{}\">\n\
+         <link rel=\"preload\" href=\"{}\" as=\"fetch\" type=\"application/wasm\" crossorigin integrity=\"{}\">\n",
+        href(LOADER_FILE),
+        href(mjs),
+        sri(mjs),
+        href(wasm),
+        sri(wasm),
+    );
+    for m in models {
+        s.push_str(&format!(
+            "<link rel=\"preload\" href=\"{}\" as=\"fetch\" crossorigin integrity=\"{}\">\n",
+            href(&m.file),
+            sri(&m.file)
+        ));
+    }
+    s
 }
 
 /// `<stem>.<first 16 hex digits of sha256>.<ext>`.
@@ -298,7 +375,11 @@ mod tests {
         let dir = tmp.path().join("site/bundle");
         let b = write_models(&dir, &["a", "b"]).unwrap();
         let m = b.manifest();
-        assert_eq!(m.files.len(), 4, "wasm, mjs, two models");
+        assert_eq!(
+            m.files.len(),
+            6,
+            "wasm, mjs, two models, loader, preload hints"
+        );
         assert_eq!(m.models[1].file, hashed_name("b", "ort", b"b"));
         let mjs = std::fs::read(dir.join(&m.runtime.mjs)).unwrap();
         assert!(String::from_utf8_lossy(&mjs).contains(&format!("\"{}\"", m.runtime.wasm)));
@@ -308,7 +389,8 @@ mod tests {
                 (f.size, &f.sha256),
                 (bytes.len() as u64, &sha256_bytes(&bytes))
             );
-            assert!(f.name.contains(&f.sha256[..16]));
+            let entry = [LOADER_FILE, PRELOAD_FILE].contains(&f.name.as_str());
+            assert!(entry || f.name.contains(&f.sha256[..16]), "{}", f.name);
             assert_eq!(f.integrity, integrity(&bytes));
             let mut unbr = Vec::new();
             let br = std::fs::read(dir.join(&f.br.name)).unwrap();
@@ -320,7 +402,31 @@ mod tests {
                 .unwrap();
             assert_eq!(ungz, bytes);
         }
-        assert_eq!(listing(&dir).len(), 13, "4 files, 8 siblings, the manifest");
+        assert_eq!(
+            listing(&dir).len(),
+            19,
+            "6 files, 12 siblings, the manifest"
+        );
+        let loader = std::fs::read_to_string(dir.join(LOADER_FILE)).unwrap();
+        let preload = std::fs::read_to_string(dir.join(PRELOAD_FILE)).unwrap();
+        for f in m
+            .files
+            .iter()
+            .filter(|f| f.name.ends_with(".ort") || f.name.starts_with("ort-wasm."))
+        {
+            let sri = format!("\"integrity\":\"{}\"", f.integrity);
+            let name = format!("\"name\":\"{}\"", f.name);
+            assert!(loader.contains(&sri) && loader.contains(&name), "{loader}");
+            assert!(
+                preload.contains(&format!("href=\"bundle/{}\"", f.name)),
+                "{preload}"
+            );
+            assert!(preload.contains(&f.integrity), "{preload}");
+        }
+        assert!(
+            loader.contains("\"model\":\"b\"") && !loader.contains('@'),
+            "{loader}"
+        );
         assert_eq!(
             listing(&tmp.path().join("site")),
             ["bundle"],
@@ -362,7 +468,7 @@ mod tests {
         let empty = tmp.path().join("empty");
         std::fs::create_dir(&empty).unwrap();
         write_models(&empty, &["a"]).unwrap();
-        assert_eq!(listing(&empty).len(), 10);
+        assert_eq!(listing(&empty).len(), 16);
     }
 
     #[test]

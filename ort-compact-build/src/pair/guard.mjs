@@ -7,6 +7,12 @@
 const ortCompactBuildId = "@BUILD_ID@";
 const ortCompactWasmName = "@WASM_NAME@";
 const ortCompactIsNode = globalThis.process?.versions?.node && globalThis.process.type != "renderer";
+let ortCompactPrecompiledWasm = null;
+// The bundle's loader compiles the .wasm while the model downloads and hands the promise of the
+// WebAssembly.Module here (the loader and onnxruntime-web import this same module URL).
+export function ortCompactPrecompiled(module, url) {
+  ortCompactPrecompiledWasm = [module, url];
+}
 async function ortCompactFetch(url) {
   try {
     return await fetch(url, { credentials: "same-origin" });
@@ -15,6 +21,7 @@ async function ortCompactFetch(url) {
   }
 }
 async function ortCompactCompile(arg) {
+  if (ortCompactPrecompiledWasm) return [await ortCompactPrecompiledWasm[0], ortCompactPrecompiledWasm[1]];
   if (arg.wasmBinary) return [await WebAssembly.compile(arg.wasmBinary), "the wasmBinary given"];
   const url = arg.locateFile
     ? arg.locateFile(ortCompactWasmName, new URL(".", import.meta.url).href)

@@ -131,7 +131,11 @@ fn a_bundle_runs_in_node_and_chromium_and_its_sri_values_check_out() {
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(bundle.manifest_path()).unwrap()).unwrap();
     assert_eq!(written["runtime"]["mjs"], m.runtime.mjs);
-    assert_eq!(written["files"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        written["files"].as_array().unwrap().len(),
+        5,
+        "pair, model, loader, preload hints"
+    );
 
     let ort = bundle_dir.join(&m.models[0].file);
     let expected = reference(&onnx, &mlp_inputs(), tmp.path());
@@ -209,5 +213,39 @@ fn ttfi_smoke_run_measures_both_contenders() {
     assert!(
         bytes(&stock) > 12_000_000,
         "stock wasm uncompressed: {stock}"
+    );
+}
+
+/// The bundle's loader.mjs from another origin and a nested base path: with CORS the session
+/// runs; without, the failure names the CORS policy instead of hanging.
+#[test]
+fn the_loader_runs_from_another_origin_and_a_missing_cors_header_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bundle_dir = tmp.path().join("bundle");
+    Builder::new(workspace().join("models/mlp-classifier.onnx"))
+        .out_dir(tmp.path().join("out"))
+        .bundle(&bundle_dir)
+        .cargo_metadata(false)
+        .progress(ProgressMode::Stderr)
+        .try_build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let inputs = tmp.path().join("inputs.json");
+    std::fs::write(&inputs, mlp_inputs().to_string()).unwrap();
+    let out = run_ok(
+        Command::new(node())
+            .current_dir(js_dir())
+            .arg("loader-origins.mjs")
+            .arg(&bundle_dir)
+            .arg(&inputs),
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(r["cors"]["outputs"]["probabilities"], json!([1, 4]), "{r}");
+    let failure = &r["no_cors"];
+    assert!(failure["error"].is_string(), "{r}");
+    let console = failure["console"].to_string();
+    assert!(
+        console.contains("blocked by CORS policy")
+            && console.contains("Access-Control-Allow-Origin"),
+        "{r}"
     );
 }

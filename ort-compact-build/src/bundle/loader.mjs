@@ -1,0 +1,54 @@
+// ort-compact-build bundle loader (build @BUILD_ID@), generated: do not edit.
+//
+//   import * as ort from "onnxruntime-web";
+//   import { createSession } from "./bundle/loader.mjs";
+//   const session = await createSession(ort);            // the bundle's first model
+//   const other = await createSession(ort, { model: "name", sessionOptions: {...} });
+//
+// Every URL is resolved against this module's own URL, so the bundle works from any origin and
+// base path. The model download, the runtime's download and its (streaming) compilation and the
+// runtime's ES module all start at once instead of one after the other; each fetch carries the
+// file's Subresource Integrity value. preload.html holds the matching <link> hints for a page.
+const bundle = @BUNDLE@;
+const here = (name) => new URL(name, import.meta.url).href;
+async function get(file) {
+  let response;
+  try {
+    response = await fetch(here(file.name), { integrity: file.integrity, credentials: "same-origin" });
+  } catch (e) {
+    throw new Error(`ort-compact loader: could not fetch ${here(file.name)} (${e.message}). If the bundle is on another origin, that origin must send Access-Control-Allow-Origin for its files; an integrity failure means the file is not the one this bundle was built with (redeploy the whole bundle).`);
+  }
+  if (!response.ok) throw new Error(`ort-compact loader: ${here(file.name)}: HTTP ${response.status} (deploy every file of the bundle)`);
+  return response;
+}
+async function compile(file) {
+  try {
+    return await WebAssembly.compileStreaming(get(file));
+  } catch (e) {
+    if (String(e.message).startsWith("ort-compact")) throw e;
+// No streaming compilation here, or the server's Content-Type is not application/wasm.
+    return WebAssembly.compile(await (await get(file)).arrayBuffer());
+  }
+}
+let runtime = null;
+/** Start every download of `model` (default: the bundle's first) and of the runtime now. */
+export function preload(model = bundle.models[0].model) {
+  const entry = bundle.models.find((m) => m.model === model);
+  if (!entry) throw new Error(`ort-compact loader: the bundle has no model "${model}" (it has ${models.join(", ")})`);
+  entry.bytes ??= get(entry).then((r) => r.arrayBuffer());
+  runtime ??= import(here(bundle.mjs.name)).then(
+    (glue) => glue.ortCompactPrecompiled(compile(bundle.wasm), here(bundle.wasm.name)),
+    (e) => { throw new Error(`ort-compact loader: could not import ${here(bundle.mjs.name)} (${e.message}); from another origin, that origin must send Access-Control-Allow-Origin`); });
+  return entry;
+}
+/** An onnxruntime-web 1.21.0 InferenceSession for `model`, on this bundle's runtime. */
+export async function createSession(ort, { model, sessionOptions = {} } = {}) {
+  const entry = preload(model);
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.wasmPaths = { wasm: here(bundle.wasm.name), mjs: here(bundle.mjs.name) };
+  await runtime;
+  const bytes = new Uint8Array(await entry.bytes);
+  return ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], ...sessionOptions });
+}
+export const buildId = "@BUILD_ID@";
+export const models = bundle.models.map((m) => m.model);
