@@ -92,6 +92,26 @@ def reference(model, inputs_path, out_path):
         json.dump({"outputs": result}, f)
 
 
+def vad(model, audio_path, out_path):
+    """silero VAD over a 16 kHz recording the way silero's own streaming wrapper runs it:
+    512-sample chunks, each preceded by the previous chunk's last 64 samples, state carried."""
+    with open(audio_path) as f:
+        audio = np.array(json.load(f), dtype=np.float32)
+    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    state = np.zeros((2, 1, 128), dtype=np.float32)
+    context = np.zeros(64, dtype=np.float32)
+    sr = np.array(16000, dtype=np.int64)
+    probabilities = []
+    for start in range(0, len(audio) - 511, 512):
+        chunk = audio[start:start + 512]
+        x = np.concatenate([context, chunk])[None, :]
+        out, state = sess.run(["output", "stateN"], {"input": x, "state": state, "sr": sr})
+        probabilities.append(float(out.reshape(-1)[0]))
+        context = chunk[-64:]
+    with open(out_path, "w") as f:
+        json.dump(probabilities, f)
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"locate": locate, "convert": convert, "reference": reference, "deformconv": deformconv}[cmd](*args)
+    {"locate": locate, "convert": convert, "reference": reference, "deformconv": deformconv, "vad": vad}[cmd](*args)

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { serve } from './lib/serve.mjs';
+import { serve } from '../../scripts/serve.mjs';
 
 const [bundleDir, inputsPath] = process.argv.slice(2);
 if (!inputsPath) {

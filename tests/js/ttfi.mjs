@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { serve } from './lib/serve.mjs';
+import { serve } from '../../scripts/serve.mjs';
 
 const [configPath] = process.argv.slice(2);
 if (!configPath) {

@@ -6,6 +6,7 @@
 use crate::progress::ProgressMode;
 use crate::{Artifacts, Builder};
 use ort_compact_test_support::verify::*;
+use ort_compact_test_support::workspace;
 use serde_json::json;
 use std::path::Path;
 use std::process::Command;
@@ -247,5 +248,107 @@ fn the_loader_runs_from_another_origin_and_a_missing_cors_header_is_named() {
         console.contains("blocked by CORS policy")
             && console.contains("Access-Control-Allow-Origin"),
         "{r}"
+    );
+}
+
+/// The demo web app (examples/vad-web) on the project's static server, in headless Chromium: the
+/// speech probabilities it computes and the segments it shows match Python onnxruntime 1.21.0
+/// on the same audio; hashed files come brotli-encoded and immutable; a screenshot is kept in
+/// target/demo/vad-web.png.
+#[test]
+fn the_demo_page_shows_what_python_onnxruntime_computes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let onnx = located("silero_vad");
+    let bundle_dir = tmp.path().join("bundle");
+    Builder::new(&onnx)
+        .out_dir(tmp.path().join("out"))
+        .bundle(&bundle_dir)
+        .cargo_metadata(false)
+        .progress(ProgressMode::Stderr)
+        .try_build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let shots = workspace().join("target/demo");
+    std::fs::create_dir_all(&shots).unwrap();
+    let screenshot = shots.join("vad-web.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let out = run_ok(
+        Command::new(node())
+            .current_dir(js_dir())
+            .arg("demo-page.mjs")
+            .arg(&bundle_dir)
+            .arg(&screenshot),
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let audio = tmp.path().join("audio.json");
+    std::fs::write(&audio, r["demo"]["audio"].to_string()).unwrap();
+    let expected_path = tmp.path().join("expected.json");
+    oracle(&[
+        "vad",
+        onnx.to_str().unwrap(),
+        audio.to_str().unwrap(),
+        expected_path.to_str().unwrap(),
+    ]);
+    let expected: Vec<f64> =
+        serde_json::from_slice(&std::fs::read(&expected_path).unwrap()).unwrap();
+    let shown: Vec<f64> = r["demo"]["probabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(shown.len(), expected.len());
+    assert_eq!(shown.len(), 56_000 / 512, "3.5 s in 512-sample chunks");
+    let worst = shown
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(worst <= 1e-4, "largest difference to Python: {worst}");
+    // The table the page shows: the runs of chunks at or above 0.5, from Python's numbers.
+    let mut runs: Vec<(usize, usize, f64)> = Vec::new();
+    for (i, p) in expected.iter().enumerate() {
+        match runs.last_mut() {
+            Some((_, end, peak)) if *p >= 0.5 && *end == i => {
+                *end = i + 1;
+                *peak = peak.max(*p);
+            }
+            _ if *p >= 0.5 => runs.push((i, i + 1, *p)),
+            _ => {}
+        }
+    }
+    assert!(
+        !runs.is_empty(),
+        "the synthesised voice is detected somewhere"
+    );
+    let rows = r["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), runs.len(), "{r:?}");
+    for (row, (from, to, peak)) in rows.iter().zip(&runs) {
+        let cell = |i: usize| -> f64 {
+            let text = row[i].as_str().unwrap();
+            text.trim_end_matches(" s").parse().unwrap()
+        };
+        assert!((cell(0) - *from as f64 * 0.032).abs() < 1e-3, "{row}");
+        assert!((cell(1) - *to as f64 * 0.032).abs() < 1e-3, "{row}");
+        assert!((cell(2) - peak).abs() < 2e-4, "{row} vs {peak}");
+    }
+    assert_eq!(
+        r["status"],
+        format!("done: {} speech segment(s)", runs.len())
+    );
+    for (path, h) in r["headers"].as_object().unwrap() {
+        let hashed = path.contains(".ort") || path.contains("/bundle/ort-wasm.");
+        if hashed {
+            assert_eq!(h["content-encoding"], "br", "{path}");
+            assert!(
+                h["cache-control"].as_str().unwrap().contains("immutable"),
+                "{path}"
+            );
+        }
+    }
+    let png = std::fs::read(&screenshot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{}",
+        png.len()
     );
 }
