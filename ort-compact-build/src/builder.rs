@@ -380,7 +380,9 @@ impl Builder {
             verify_outputs(&artifacts, &tools, &progress)?;
         }
         if let Some(dir) = &self.bundle {
-            artifacts.bundle = Some(write_bundle(dir, &runtime_dir, &prepared, &progress)?);
+            let compressed = cache_root.join("compressed");
+            let runtime_files = (runtime_dir.as_path(), compressed.as_path());
+            artifacts.bundle = Some(write_bundle(dir, runtime_files, &prepared, &progress)?);
         }
         progress.say(format!("done: {}", artifacts.dir.display()));
         Ok(artifacts)
@@ -586,10 +588,11 @@ fn verify_outputs(artifacts: &Artifacts, tools: &Toolchain, progress: &Progress)
     Ok(())
 }
 
-/// The deploy bundle of the cached runtime in `runtime_dir` and the models.
+/// The deploy bundle of the cached runtime in `runtime_dir` and the models; compressed
+/// siblings are kept in the cache directory `compressed`.
 fn write_bundle(
     dir: &Path,
-    runtime_dir: &Path,
+    (runtime_dir, compressed): (&Path, &Path),
     models: &[Prepared],
     progress: &Progress,
 ) -> Result<crate::bundle::Bundle> {
@@ -607,7 +610,7 @@ fn write_bundle(
             outputs: &m.signature.outputs,
         })
         .collect();
-    let bundle = crate::bundle::write(dir, &pair, &inputs, progress)?;
+    let bundle = crate::bundle::write(dir, &pair, &inputs, Some(compressed), progress)?;
     progress.say(format!("bundle: {}", bundle.dir().display()));
     Ok(bundle)
 }

@@ -4,6 +4,7 @@
 //! Written into a temporary directory next to the destination and renamed into place, so a
 //! failed or interrupted build leaves the destination as it was.
 
+mod compress;
 mod place;
 
 use crate::error::{Error, Result};
@@ -142,10 +143,12 @@ pub fn check_destination(dir: &Path) -> Result<()> {
 
 /// Write the bundle of `pair` and `models` to `dir`. `dir` must not exist, be empty, or hold an
 /// earlier bundle (which is replaced whole); anything else is refused before any work.
+/// Compressed siblings are kept by content hash in `compressed` (a cache directory) when given.
 pub fn write(
     dir: &Path,
     pair: &StampedPair,
     models: &[ModelInput<'_>],
+    compressed: Option<&Path>,
     progress: &Progress,
 ) -> Result<Bundle> {
     let destination = place::Destination::check(dir)?;
@@ -167,13 +170,22 @@ pub fn write(
     let preload = preload_hints(dir, &pair.build_id, &contents, &wasm, &mjs, &bundle_models);
     contents.insert(PRELOAD_FILE.into(), preload.into_bytes());
     let staging = destination.staging()?;
+    let compressor = compress::Compressor::new(compressed);
     let mut files = Vec::new();
     for (name, bytes) in &contents {
+        let started = std::time::Instant::now();
+        let encodings = compressor.encode(bytes)?;
         progress.say(format!(
-            "bundle: {name} ({} KB) + brotli-11 and gzip-9 siblings",
-            bytes.len() / 1024
+            "bundle: {name} ({} KB; brotli-11 {} KB, gzip-9 {} KB, {})",
+            bytes.len() / 1024,
+            encodings.br.len() / 1024,
+            encodings.gzip.len() / 1024,
+            match encodings.cached {
+                true => "cached".to_string(),
+                false => format!("{:.1} s", started.elapsed().as_secs_f64()),
+            }
         ));
-        files.push(write_file(staging.path(), name, bytes)?);
+        files.push(write_file(staging.path(), name, bytes, &encodings)?);
     }
     let manifest = BundleManifest {
         bundle_format: FORMAT,
@@ -295,12 +307,12 @@ pub fn integrity(bytes: &[u8]) -> String {
     )
 }
 
-fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<BundleFile> {
-    let (br, gz) = std::thread::scope(|s| {
-        let br = s.spawn(|| outputs::brotli(bytes));
-        let gz = outputs::gzip(bytes);
-        (br.join().unwrap_or_default(), gz)
-    });
+fn write_file(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    encodings: &compress::Encodings,
+) -> Result<BundleFile> {
     let sibling = |ext: &str, encoded: &[u8]| -> Result<Encoded> {
         let sibling = format!("{name}.{ext}");
         outputs::write_atomic(dir, &sibling, encoded)?;
@@ -309,8 +321,8 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<BundleFile> {
             size: encoded.len() as u64,
         })
     };
-    let br = sibling("br", &br)?;
-    let gzip = sibling("gz", &gz)?;
+    let br = sibling("br", &encodings.br)?;
+    let gzip = sibling("gz", &encodings.gzip)?;
     outputs::write_atomic(dir, name, bytes)?;
     Ok(BundleFile {
         name: name.to_string(),
@@ -356,7 +368,13 @@ mod tests {
                 outputs: &[],
             })
             .collect();
-        write(dir, &pair(), &models, &Progress::new(ProgressMode::Silent))
+        write(
+            dir,
+            &pair(),
+            &models,
+            None,
+            &Progress::new(ProgressMode::Silent),
+        )
     }
 
     fn listing(dir: &Path) -> Vec<String> {

@@ -1,0 +1,88 @@
+//! The bundle's precompressed siblings, kept by content hash: brotli-11 of a model of tens of
+//! megabytes takes minutes, and a rebuild usually bundles the same runtime and model again.
+
+use crate::error::{Error, Result};
+use crate::outputs;
+use crate::util::sha256_bytes;
+use std::path::{Path, PathBuf};
+
+/// Brotli and gzip encodings of one file.
+pub struct Encodings {
+    /// brotli quality 11.
+    pub br: Vec<u8>,
+    /// gzip -9.
+    pub gzip: Vec<u8>,
+    /// Both came from the cache.
+    pub cached: bool,
+}
+
+/// Compresses, remembering results under `cache` (`<sha256>.br` / `.gz`) when there is one.
+pub struct Compressor {
+    cache: Option<PathBuf>,
+}
+
+impl Compressor {
+    /// A compressor that keeps its results in `cache` (`None`: nothing is kept).
+    pub fn new(cache: Option<&Path>) -> Compressor {
+        Compressor {
+            cache: cache.map(Path::to_path_buf),
+        }
+    }
+
+    /// The encodings of `bytes`, from the cache or computed (brotli and gzip in parallel).
+    pub fn encode(&self, bytes: &[u8]) -> Result<Encodings> {
+        let sha = sha256_bytes(bytes);
+        let path = |ext: &str| self.cache.as_ref().map(|c| c.join(format!("{sha}.{ext}")));
+        let known = |ext: &str| path(ext).and_then(|p| std::fs::read(p).ok());
+        if let (Some(br), Some(gzip)) = (known("br"), known("gz")) {
+            return Ok(Encodings {
+                br,
+                gzip,
+                cached: true,
+            });
+        }
+        let (br, gzip) = std::thread::scope(|s| {
+            let br = s.spawn(|| outputs::brotli(bytes));
+            let gzip = outputs::gzip(bytes);
+            (br.join().unwrap_or_default(), gzip)
+        });
+        if br.is_empty() || gzip.is_empty() {
+            return Err(Error::Config(format!(
+                "compressing {} bytes failed (out of memory?)",
+                bytes.len()
+            )));
+        }
+        if let Some(dir) = &self.cache {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+            for (ext, data) in [("br", &br), ("gz", &gzip)] {
+                outputs::write_atomic(dir, &format!("{sha}.{ext}"), data)?;
+            }
+        }
+        Ok(Encodings {
+            br,
+            gzip,
+            cached: false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_encode_comes_from_the_cache_and_decodes_to_the_input() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = Compressor::new(Some(tmp.path()));
+        let data: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        let first = c.encode(&data).unwrap();
+        assert!(!first.cached);
+        let again = c.encode(&data).unwrap();
+        assert!(again.cached);
+        assert_eq!((&first.br, &first.gzip), (&again.br, &again.gzip));
+        let mut out = Vec::new();
+        brotli::BrotliDecompress(&mut &again.br[..], &mut out).unwrap();
+        assert_eq!(out, data);
+        assert!(!Compressor::new(None).encode(&data).unwrap().cached);
+    }
+}
