@@ -89,7 +89,9 @@ try {
   const first = performance.now();
   let memory = 0;
   for (const m of memories) memory += m.buffer.byteLength;
-  window.result = { ready_ms: ready, first_ms: first, wasm_memory: memory,
+  const resources = performance.getEntriesByType('resource').map((e) => ({
+    name: new URL(e.name).pathname, start_ms: Math.round(e.startTime), end_ms: Math.round(e.responseEnd), bytes: e.encodedBodySize }));
+  window.result = { ready_ms: ready, first_ms: first, wasm_memory: memory, resources,
     outputs: Object.fromEntries(Object.entries(out).map(([n, t]) => [n, Array.from(t.dims)])) };
 } catch (e) {
   window.result = { error: String(e && e.stack || e) };

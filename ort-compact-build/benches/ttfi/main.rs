@@ -10,7 +10,8 @@
 //! `bash scripts/dev/bench-models.sh && cargo bench -p ort-compact-build --bench ttfi` writes
 //! target/bench-reports/ttfi.md. Each visit pair is stored in target/bench-reports/ttfi-items/
 //! as soon as it is measured (keyed by the files' hashes), so a cut run resumes.
-//! `BENCH_ONLY=mlp,silero,ocr-det` picks cases, `BENCH_ROUNDS=n` (default 3) sets the rounds.
+//! `BENCH_ONLY=mlp,silero,ocr-det` picks cases, `BENCH_PROFILES=10mbit,slow3g,none` profiles,
+//! `BENCH_ROUNDS=n` (default 3) sets the rounds.
 //! The driver is tests/js/ttfi.mjs; scripts/test.sh installs what it needs.
 
 mod report;
@@ -156,6 +157,12 @@ fn main() {
         only.as_deref()
             .is_none_or(|o| o.split(',').any(|w| w == id))
     };
+    let profiles_env = std::env::var("BENCH_PROFILES").ok();
+    let wanted_profile = |id: &str| {
+        profiles_env
+            .as_deref()
+            .is_none_or(|o| o.split(',').any(|w| w == id))
+    };
     let rounds: usize = std::env::var("BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -198,8 +205,14 @@ fn main() {
             k["fingerprint"] = json!(fingerprint(&files, &c.inputs, &ort_js));
             contenders.push(k);
         }
+        let profiles: Vec<&str> = c
+            .profiles
+            .iter()
+            .copied()
+            .filter(|p| wanted_profile(p))
+            .collect();
         config_cases.push(json!({
-            "id": c.id, "profiles": c.profiles, "inputs": c.inputs, "contenders": contenders,
+            "id": c.id, "profiles": profiles, "inputs": c.inputs, "contenders": contenders,
         }));
     }
     let profiles: Vec<Value> = PROFILES

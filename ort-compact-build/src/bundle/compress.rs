@@ -3,7 +3,9 @@
 
 use crate::error::{Error, Result};
 use crate::outputs;
+use crate::progress::Progress;
 use crate::util::sha256_bytes;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Brotli and gzip encodings of one file.
@@ -16,9 +18,11 @@ pub struct Encodings {
     pub cached: bool,
 }
 
-/// Compresses, remembering results under `cache` (`<sha256>.br` / `.gz`) when there is one.
+/// Compresses, remembering results under `cache` (`<sha256>.br` / `.gz`) when there is one,
+/// and the encodings of each file name it was given.
 pub struct Compressor {
     cache: Option<PathBuf>,
+    done: BTreeMap<String, Encodings>,
 }
 
 impl Compressor {
@@ -26,7 +30,29 @@ impl Compressor {
     pub fn new(cache: Option<&Path>) -> Compressor {
         Compressor {
             cache: cache.map(Path::to_path_buf),
+            done: BTreeMap::new(),
         }
+    }
+
+    /// The encodings of the bundle file `name` holding `bytes` (computed once per name), with
+    /// a progress line when they are made.
+    pub fn file(&mut self, name: &str, bytes: &[u8], progress: &Progress) -> Result<&Encodings> {
+        if !self.done.contains_key(name) {
+            let started = std::time::Instant::now();
+            let e = self.encode(bytes)?;
+            progress.say(format!(
+                "bundle: {name} ({} KB; brotli-11 {} KB, gzip-9 {} KB, {})",
+                bytes.len() / 1024,
+                e.br.len() / 1024,
+                e.gzip.len() / 1024,
+                match e.cached {
+                    true => "cached".to_string(),
+                    false => format!("{:.1} s", started.elapsed().as_secs_f64()),
+                }
+            ));
+            self.done.insert(name.to_string(), e);
+        }
+        Ok(&self.done[name])
     }
 
     /// The encodings of `bytes`, from the cache or computed (brotli and gzip in parallel).

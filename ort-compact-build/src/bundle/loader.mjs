@@ -8,7 +8,8 @@
 // Every URL is resolved against this module's own URL, so the bundle works from any origin and
 // base path. The model download, the runtime's download and its (streaming) compilation and the
 // runtime's ES module all start at once instead of one after the other; each fetch carries the
-// file's Subresource Integrity value. preload.html holds the matching <link> hints for a page.
+// file's Subresource Integrity value. Where the bundle has a model's byte planes (better
+// compressed than the .ort), those are downloaded and rejoined into the .ort's exact bytes. preload.html holds the matching <link> hints for a page.
 const bundle = @BUNDLE@;
 const here = (name) => new URL(name, import.meta.url).href;
 async function get(file) {
@@ -30,12 +31,26 @@ async function compile(file) {
     return WebAssembly.compile(await (await get(file)).arrayBuffer());
   }
 }
+/** The model's bytes from its byte planes (byte 0 of every 4-byte word, then byte 1, …). */
+function join(buffer) {
+  const planes = new Uint8Array(buffer);
+  const words = planes.length >> 2;
+  const out = new Uint8Array(planes.length);
+  for (let p = 0; p < 4; p++) {
+    const plane = planes.subarray(p * words, (p + 1) * words);
+    for (let w = 0; w < words; w++) out[4 * w + p] = plane[w];
+  }
+  out.set(planes.subarray(4 * words), 4 * words);
+  return out.buffer;
+}
 let runtime = null;
 /** Start every download of `model` (default: the bundle's first) and of the runtime now. */
 export function preload(model = bundle.models[0].model) {
   const entry = bundle.models.find((m) => m.model === model);
   if (!entry) throw new Error(`ort-compact loader: the bundle has no model "${model}" (it has ${models.join(", ")})`);
-  entry.bytes ??= get(entry).then((r) => r.arrayBuffer());
+  entry.bytes ??= entry.planes
+    ? get(entry.planes).then((r) => r.arrayBuffer()).then(join)
+    : get(entry).then((r) => r.arrayBuffer());
   runtime ??= import(here(bundle.mjs.name)).then(
     (glue) => glue.ortCompactPrecompiled(compile(bundle.wasm), here(bundle.wasm.name)),
     (e) => { throw new Error(`ort-compact loader: could not import ${here(bundle.mjs.name)} (${e.message}); from another origin, that origin must send Access-Control-Allow-Origin`); });
