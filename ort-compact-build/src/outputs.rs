@@ -100,9 +100,14 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// `bytes` compressed with brotli quality 11, 16 MiB window (empty if the encoder fails).
 pub fn brotli(bytes: &[u8]) -> Vec<u8> {
+    brotli_at(bytes, 11)
+}
+
+/// `bytes` compressed with brotli at `quality` (0-11), 16 MiB window (empty if it fails).
+pub fn brotli_at(bytes: &[u8], quality: i32) -> Vec<u8> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
+        quality,
         lgwin: 24,
         ..Default::default()
     };

@@ -11,7 +11,8 @@
 //   PROFILE: {"id": s, "latency_ms"?: n, "down_kbps"?: n, "up_kbps"?: n}   (no numbers: none)
 //   CASE:    {"id": s, "profiles"?: [id], "inputs": [{"name", "type", "dims", "fill"?}],
 //             "contenders": [{"id": s, "fingerprint": s, "wasm": FILE, "mjs": FILE, "model": FILE,
-//                             "loader"?: FILE, "preload"?: {"file": path, "prefix": s}}]}
+//                             "loader"?: FILE, "preload"?: {"file": path, "prefix": s},
+//                             "extra"?: [FILE]}]}   (extra: more files the loader fetches)
 // A contender with a `loader` (a bundle's loader.mjs) is loaded through it, with the bundle's
 // preload hints (their `prefix/` removed: the page sits in the bundle's directory) in the head;
 // the others set onnxruntime-web's wasmPaths and create the session from the model's URL.
@@ -36,8 +37,8 @@ const file = (f) => ({ file: f.file, br: f.br, gzip: f.gzip, immutable: true });
 const routes = { '/ort/ort.wasm.min.mjs': file(config.ort_js) };
 for (const c of config.cases) {
   for (const k of c.contenders) {
-    for (const part of ['wasm', 'mjs', 'model', 'loader']) {
-      if (k[part]) routes[`/${c.id}/${k.id}/${path.basename(k[part].file)}`] = file(k[part]);
+    for (const f of [k.wasm, k.mjs, k.model, k.loader, ...(k.extra ?? [])].filter(Boolean)) {
+      routes[`/${c.id}/${k.id}/${path.basename(f.file)}`] = file(f);
     }
     routes[`/${c.id}/${k.id}/`] = { body: page(c, k), type: 'text/html; charset=utf-8' };
   }

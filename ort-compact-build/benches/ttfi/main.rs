@@ -198,6 +198,12 @@ fn main() {
         loader["loader"] = bundled(&bundle_dir, &m.loader);
         let prefix = bundle_dir.file_name().unwrap().to_string_lossy();
         loader["preload"] = json!({"file": bundle_dir.join(&m.preload), "prefix": prefix});
+        let planes: Vec<Value> = m.models[0]
+            .planes
+            .iter()
+            .map(|p| bundled(&bundle_dir, p))
+            .collect();
+        loader["extra"] = json!(planes);
         let mut contenders = Vec::new();
         for (id, files) in [("compact", ours), ("loader", loader), ("stock", stock)] {
             let mut k = files.clone();

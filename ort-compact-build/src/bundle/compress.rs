@@ -1,5 +1,7 @@
 //! The bundle's precompressed siblings, kept by content hash: brotli-11 of a model of tens of
 //! megabytes takes minutes, and a rebuild usually bundles the same runtime and model again.
+//! Files over 1 MiB get brotli quality 10: measured on a 4.8 MB `.ort` (OCR detector) it took
+//! 7.2 s instead of 13.7 s for 0.1 % more bytes (quality 9: 0.4 s, but 1.2 % more).
 
 use crate::error::{Error, Result};
 use crate::outputs;
@@ -8,9 +10,21 @@ use crate::util::sha256_bytes;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// Files larger than this get brotli quality 10 instead of 11.
+const QUALITY_10_ABOVE: usize = 1 << 20;
+
+/// The brotli quality for `len` bytes.
+pub fn quality(len: usize) -> i32 {
+    if len > QUALITY_10_ABOVE {
+        10
+    } else {
+        11
+    }
+}
+
 /// Brotli and gzip encodings of one file.
 pub struct Encodings {
-    /// brotli quality 11.
+    /// brotli, quality [`quality`].
     pub br: Vec<u8>,
     /// gzip -9.
     pub gzip: Vec<u8>,
@@ -41,8 +55,9 @@ impl Compressor {
             let started = std::time::Instant::now();
             let e = self.encode(bytes)?;
             progress.say(format!(
-                "bundle: {name} ({} KB; brotli-11 {} KB, gzip-9 {} KB, {})",
+                "bundle: {name} ({} KB; brotli-{} {} KB, gzip-9 {} KB, {})",
                 bytes.len() / 1024,
+                quality(bytes.len()),
                 e.br.len() / 1024,
                 e.gzip.len() / 1024,
                 match e.cached {
@@ -58,9 +73,11 @@ impl Compressor {
     /// The encodings of `bytes`, from the cache or computed (brotli and gzip in parallel).
     pub fn encode(&self, bytes: &[u8]) -> Result<Encodings> {
         let sha = sha256_bytes(bytes);
+        let q = quality(bytes.len());
         let path = |ext: &str| self.cache.as_ref().map(|c| c.join(format!("{sha}.{ext}")));
+        let br_ext = format!("q{q}.br");
         let known = |ext: &str| path(ext).and_then(|p| std::fs::read(p).ok());
-        if let (Some(br), Some(gzip)) = (known("br"), known("gz")) {
+        if let (Some(br), Some(gzip)) = (known(&br_ext), known("gz")) {
             return Ok(Encodings {
                 br,
                 gzip,
@@ -68,7 +85,7 @@ impl Compressor {
             });
         }
         let (br, gzip) = std::thread::scope(|s| {
-            let br = s.spawn(|| outputs::brotli(bytes));
+            let br = s.spawn(|| outputs::brotli_at(bytes, q));
             let gzip = outputs::gzip(bytes);
             (br.join().unwrap_or_default(), gzip)
         });
@@ -80,7 +97,7 @@ impl Compressor {
         }
         if let Some(dir) = &self.cache {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
-            for (ext, data) in [("br", &br), ("gz", &gzip)] {
+            for (ext, data) in [(br_ext.as_str(), &br), ("gz", &gzip)] {
                 outputs::write_atomic(dir, &format!("{sha}.{ext}"), data)?;
             }
         }

@@ -64,7 +64,7 @@ pub struct BundleFile {
     pub integrity: String,
     /// Size in bytes.
     pub size: u64,
-    /// The brotli (quality 11) sibling.
+    /// The brotli sibling (quality 11; 10 for files over 1 MiB).
     pub br: Encoded,
     /// The gzip -9 sibling.
     pub gzip: Encoded,
@@ -157,7 +157,6 @@ pub fn write(
     progress: &Progress,
 ) -> Result<Bundle> {
     let destination = place::Destination::check(dir)?;
-    let mut compressor = compress::Compressor::new(compressed);
     let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let wasm = add(&mut contents, dir, "ort-wasm", "wasm", pair.wasm.clone())?;
     let mjs = add(&mut contents, dir, "ort-wasm", "mjs", pair.mjs(&wasm))?;
@@ -165,11 +164,7 @@ pub fn write(
     for m in models {
         let file = add(&mut contents, dir, m.name, "ort", m.ort.to_vec())?;
         let split = planes::split(m.ort);
-        let planes = hashed_name(m.name, "planes", &split);
-        // Kept only where it saves at least 1 % of the brotli bytes.
-        let plain_br = compressor.file(&file, m.ort, progress)?.br.len();
-        let planes_br = compressor.file(&planes, &split, progress)?.br.len();
-        let planes = match planes_br * 100 < plain_br * 99 {
+        let planes = match planes::pays_off(m.ort, &split) {
             true => Some(add(&mut contents, dir, m.name, "planes", split)?),
             false => None,
         };
@@ -186,6 +181,7 @@ pub fn write(
     let preload = preload_hints(dir, &pair.build_id, &contents, &wasm, &mjs, &bundle_models);
     contents.insert(PRELOAD_FILE.into(), preload.into_bytes());
     let staging = destination.staging()?;
+    let mut compressor = compress::Compressor::new(compressed);
     let mut files = Vec::new();
     for (name, bytes) in &contents {
         let encodings = compressor.file(name, bytes, progress)?;

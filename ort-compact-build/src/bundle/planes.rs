@@ -19,6 +19,15 @@ pub fn split(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Whether shipping `split` (the planes of `bytes`) instead of `bytes` saves at least 1 % of
+/// the brotli bytes, judged at brotli quality 5 (a fraction of a second for megabytes; on the
+/// models measured it ranks the two as quality 10 and 11 do).
+pub fn pays_off(bytes: &[u8], split: &[u8]) -> bool {
+    let plain = crate::outputs::brotli_at(bytes, 5).len();
+    let planes = crate::outputs::brotli_at(split, 5).len();
+    planes * 100 < plain * 99
+}
+
 /// The inverse of [`split`].
 #[cfg(test)]
 pub fn join(planes: &[u8]) -> Vec<u8> {
