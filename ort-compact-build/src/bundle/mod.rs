@@ -176,9 +176,15 @@ pub fn write(
             outputs: m.outputs.to_vec(),
         });
     }
-    let loader = loader_module(&pair.build_id, &contents, &wasm, &mjs, &bundle_models);
+    let layout = Layout {
+        build_id: &pair.build_id,
+        contents: &contents,
+        wasm: &wasm,
+        mjs: &mjs,
+        models: &bundle_models,
+    };
+    let (loader, preload) = (layout.loader_module(), layout.preload_hints(dir));
     contents.insert(LOADER_FILE.into(), loader.into_bytes());
-    let preload = preload_hints(dir, &pair.build_id, &contents, &wasm, &mjs, &bundle_models);
     contents.insert(PRELOAD_FILE.into(), preload.into_bytes());
     let staging = destination.staging()?;
     let mut compressor = compress::Compressor::new(compressed);
@@ -233,69 +239,70 @@ fn add(
     }
 }
 
-/// The loader: the template with the bundle's files and their SRI values.
-fn loader_module(
-    build_id: &str,
-    contents: &BTreeMap<String, Vec<u8>>,
-    wasm: &str,
-    mjs: &str,
-    models: &[BundleModel],
-) -> String {
-    let file =
-        |name: &str| serde_json::json!({"name": name, "integrity": integrity(&contents[name])});
-    let mut model_files = Vec::new();
-    for m in models {
-        let mut f = file(&m.file);
-        f["model"] = m.name.clone().into();
-        if let Some(planes) = &m.planes {
-            f["planes"] = file(planes);
-        }
-        model_files.push(f);
-    }
-    let bundle = serde_json::json!({"wasm": file(wasm), "mjs": file(mjs), "models": model_files});
-    LOADER
-        .replace("@BUNDLE@", &bundle.to_string())
-        .replace("@BUILD_ID@", build_id)
+/// What the generated entry points name: the bundle's files, with their contents for SRI.
+struct Layout<'a> {
+    build_id: &'a str,
+    contents: &'a BTreeMap<String, Vec<u8>>,
+    wasm: &'a str,
+    mjs: &'a str,
+    models: &'a [BundleModel],
 }
 
-/// `<link>` hints that start the loader's downloads with the page; hrefs relative to the
-/// directory holding the bundle directory.
-fn preload_hints(
-    dir: &Path,
-    build_id: &str,
-    contents: &BTreeMap<String, Vec<u8>>,
-    wasm: &str,
-    mjs: &str,
-    models: &[BundleModel],
-) -> String {
-    let prefix = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let href = |name: &str| format!("{prefix}/{name}");
-    let sri = |name: &str| integrity(&contents[name]);
-    let mut s = format!(
-        "<!-- ort-compact-build bundle, build {build_id}: preload hints for a page that imports \
-         {prefix}/{LOADER_FILE}. The hrefs assume the page is served from the directory that \
-         holds \"{prefix}/\"; change the prefix otherwise. -->\n\
-         <link rel=\"modulepreload\" href=\"{}\">\n\
-         <link rel=\"modulepreload\" href=\"{}\" integrity=\"{}\">\n\
-         <link rel=\"preload\" href=\"{}\" as=\"fetch\" type=\"application/wasm\" crossorigin integrity=\"{}\">\n",
-        href(LOADER_FILE),
-        href(mjs),
-        sri(mjs),
-        href(wasm),
-        sri(wasm),
-    );
-    for m in models {
-        let fetched = m.planes.as_ref().unwrap_or(&m.file);
-        s.push_str(&format!(
-            "<link rel=\"preload\" href=\"{}\" as=\"fetch\" crossorigin integrity=\"{}\">\n",
-            href(fetched),
-            sri(fetched)
-        ));
+impl Layout<'_> {
+    fn sri(&self, name: &str) -> String {
+        integrity(&self.contents[name])
     }
-    s
+
+    /// The loader: the template with the bundle's files and their SRI values.
+    fn loader_module(&self) -> String {
+        let file = |name: &str| serde_json::json!({"name": name, "integrity": self.sri(name)});
+        let mut model_files = Vec::new();
+        for m in self.models {
+            let mut f = file(&m.file);
+            f["model"] = m.name.clone().into();
+            if let Some(planes) = &m.planes {
+                f["planes"] = file(planes);
+            }
+            model_files.push(f);
+        }
+        let bundle = serde_json::json!({"wasm": file(self.wasm), "mjs": file(self.mjs), "models": model_files});
+        LOADER
+            .replace("@BUNDLE@", &bundle.to_string())
+            .replace("@BUILD_ID@", self.build_id)
+    }
+
+    /// `<link>` hints that start the loader's downloads with the page; hrefs relative to the
+    /// directory holding the bundle directory `dir`.
+    fn preload_hints(&self, dir: &Path) -> String {
+        let prefix = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let href = |name: &str| format!("{prefix}/{name}");
+        let (build_id, mjs, wasm) = (self.build_id, self.mjs, self.wasm);
+        let mut s = format!(
+            "<!-- ort-compact-build bundle, build {build_id}: preload hints for a page that imports \
+             {prefix}/{LOADER_FILE}. The hrefs assume the page is served from the directory that \
+             holds \"{prefix}/\"; change the prefix otherwise. -->\n\
+             <link rel=\"modulepreload\" href=\"{}\">\n\
+             <link rel=\"modulepreload\" href=\"{}\" integrity=\"{}\">\n\
+             <link rel=\"preload\" href=\"{}\" as=\"fetch\" type=\"application/wasm\" crossorigin integrity=\"{}\">\n",
+            href(LOADER_FILE),
+            href(mjs),
+            self.sri(mjs),
+            href(wasm),
+            self.sri(wasm),
+        );
+        for m in self.models {
+            let fetched = m.planes.as_ref().unwrap_or(&m.file);
+            s.push_str(&format!(
+                "<link rel=\"preload\" href=\"{}\" as=\"fetch\" crossorigin integrity=\"{}\">\n",
+                href(fetched),
+                self.sri(fetched)
+            ));
+        }
+        s
+    }
 }
 
 /// `<stem>.<first 16 hex digits of sha256>.<ext>`.

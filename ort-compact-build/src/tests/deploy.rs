@@ -12,11 +12,19 @@ use std::path::Path;
 use std::process::Command;
 
 fn build(model: &Path, out: &Path) -> Artifacts {
-    Builder::new(model)
-        .out_dir(out)
+    build_with_bundle(model, out, None)
+}
+
+/// Builds `model`'s runtime into `out` (a cache hit after the other tests), and a bundle.
+fn build_with_bundle(model: &Path, out: &Path, bundle: Option<&Path>) -> Artifacts {
+    let mut b = Builder::new(model);
+    b.out_dir(out)
         .cargo_metadata(false)
-        .progress(ProgressMode::Stderr)
-        .try_build()
+        .progress(ProgressMode::Stderr);
+    if let Some(dir) = bundle {
+        b.bundle(dir);
+    }
+    b.try_build()
         .unwrap_or_else(|e| panic!("build of {} failed: {e}", model.display()))
 }
 
@@ -100,13 +108,7 @@ fn a_bundle_runs_in_node_and_chromium_and_its_sri_values_check_out() {
     let tmp = tempfile::tempdir().unwrap();
     let onnx = workspace().join("models/mlp-classifier.onnx");
     let bundle_dir = tmp.path().join("site/bundle");
-    let a = Builder::new(&onnx)
-        .out_dir(tmp.path().join("out"))
-        .bundle(&bundle_dir)
-        .cargo_metadata(false)
-        .progress(ProgressMode::Stderr)
-        .try_build()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let a = build_with_bundle(&onnx, &tmp.path().join("out"), Some(&bundle_dir));
     let bundle = a.bundle().expect("bundle written");
     let m = bundle.manifest();
     assert_eq!(m.build_id, a.build_id().unwrap());
@@ -154,13 +156,7 @@ fn ttfi_smoke_run_measures_both_contenders() {
     let tmp = tempfile::tempdir().unwrap();
     let onnx = workspace().join("models/mlp-classifier.onnx");
     let bundle_dir = tmp.path().join("bundle");
-    let a = Builder::new(&onnx)
-        .out_dir(tmp.path().join("out"))
-        .bundle(&bundle_dir)
-        .cargo_metadata(false)
-        .progress(ProgressMode::Stderr)
-        .try_build()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let a = build_with_bundle(&onnx, &tmp.path().join("out"), Some(&bundle_dir));
     let m = a.bundle().unwrap().manifest();
     let ours = |name: &str| json!({"file": bundle_dir.join(name), "br": bundle_dir.join(format!("{name}.br"))});
     let dist = js_dir().join("node_modules/onnxruntime-web/dist");
@@ -223,13 +219,8 @@ fn ttfi_smoke_run_measures_both_contenders() {
 fn the_loader_runs_from_another_origin_and_a_missing_cors_header_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let bundle_dir = tmp.path().join("bundle");
-    Builder::new(workspace().join("models/mlp-classifier.onnx"))
-        .out_dir(tmp.path().join("out"))
-        .bundle(&bundle_dir)
-        .cargo_metadata(false)
-        .progress(ProgressMode::Stderr)
-        .try_build()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mlp = workspace().join("models/mlp-classifier.onnx");
+    build_with_bundle(&mlp, &tmp.path().join("out"), Some(&bundle_dir));
     let inputs = tmp.path().join("inputs.json");
     std::fs::write(&inputs, mlp_inputs().to_string()).unwrap();
     let out = run_ok(
@@ -260,13 +251,7 @@ fn the_demo_page_shows_what_python_onnxruntime_computes() {
     let tmp = tempfile::tempdir().unwrap();
     let onnx = located("silero_vad");
     let bundle_dir = tmp.path().join("bundle");
-    Builder::new(&onnx)
-        .out_dir(tmp.path().join("out"))
-        .bundle(&bundle_dir)
-        .cargo_metadata(false)
-        .progress(ProgressMode::Stderr)
-        .try_build()
-        .unwrap_or_else(|e| panic!("{e}"));
+    build_with_bundle(&onnx, &tmp.path().join("out"), Some(&bundle_dir));
     let shots = workspace().join("target/demo");
     std::fs::create_dir_all(&shots).unwrap();
     let screenshot = shots.join("vad-web.png");
