@@ -19,7 +19,8 @@ enum Action {
     /// List the cache's entries with their sizes, marking those older source trees left behind.
     Info,
     /// Remove entries of other source trees (old pins or patches, other ORT_COMPACT_ORT_SOURCE_DIR
-    /// checkouts). Build dirs in use by a running build are skipped.
+    /// checkouts) and bundle compressions unused for 30 days. Build dirs in use by a running
+    /// build are skipped.
     Prune {
         /// Only print what would be removed.
         #[arg(long)]

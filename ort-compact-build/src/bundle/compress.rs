@@ -78,6 +78,16 @@ impl Compressor {
         let br_ext = format!("q{q}.br");
         let known = |ext: &str| path(ext).and_then(|p| std::fs::read(p).ok());
         if let (Some(br), Some(gzip)) = (known(&br_ext), known("gz")) {
+            // A hit renews the entries' date: `cache prune` removes those unused for 30 days.
+            for ext in [br_ext.as_str(), "gz"] {
+                if let Some(p) = path(ext) {
+                    let now = std::time::SystemTime::now();
+                    let _ = std::fs::File::options()
+                        .write(true)
+                        .open(p)
+                        .and_then(|f| f.set_modified(now));
+                }
+            }
             return Ok(Encodings {
                 br,
                 gzip,

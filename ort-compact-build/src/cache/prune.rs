@@ -34,11 +34,22 @@ pub enum Area {
     Work,
     /// `artifacts/<key>/`: finished runtimes.
     Artifacts,
+    /// `compressed/<sha256>.*`: a bundle's brotli / gzip siblings by content hash.
+    Compressed,
 }
+
+/// Compressed siblings unused for longer than this are stale (a cache hit renews the date).
+pub const COMPRESSED_KEPT: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
 impl Area {
     /// Every area, in the order a survey lists them.
-    pub const ALL: [Area; 4] = [Area::Downloads, Area::Sources, Area::Work, Area::Artifacts];
+    pub const ALL: [Area; 5] = [
+        Area::Downloads,
+        Area::Sources,
+        Area::Work,
+        Area::Artifacts,
+        Area::Compressed,
+    ];
 
     /// The directory name of the area under the cache root.
     pub fn dir_name(self) -> &'static str {
@@ -47,6 +58,7 @@ impl Area {
             Area::Sources => "sources",
             Area::Work => "work",
             Area::Artifacts => "artifacts",
+            Area::Compressed => "compressed",
         }
     }
 }
@@ -124,6 +136,11 @@ fn is_current(area: Area, name: &str, path: &Path, current: &Current) -> bool {
         // warm build dir is a short incremental build.
         Area::Artifacts => std::fs::read_to_string(path.join(RUNTIME_KEY_FILE))
             .is_ok_and(|text| text.lines().any(|l| l == format!("sources {key}"))),
+        Area::Compressed => std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age < COMPRESSED_KEPT),
     }
 }
 
@@ -233,6 +250,14 @@ mod tests {
             "written before runtime keys",
         );
         put(r, "artifacts/.tmp-dddd-x/ort-wasm.wasm", "half-written");
+        put(r, "compressed/0a1b.q11.br", "br");
+        put(r, "compressed/9f8e.gz", "gz");
+        let old = std::time::SystemTime::now() - COMPRESSED_KEPT - COMPRESSED_KEPT / 10;
+        let f = File::options()
+            .write(true)
+            .open(r.join("compressed/9f8e.gz"))
+            .unwrap();
+        f.set_modified(old).unwrap();
         t
     }
 
@@ -269,6 +294,7 @@ mod tests {
                 &format!("sources/{KEY}.log"),
                 "work/simd-01234567",
                 "artifacts/aaaa",
+                "compressed/0a1b.q11.br",
             ]
         );
         assert_eq!(
@@ -280,6 +306,7 @@ mod tests {
                 "work/simd-ml-fedcba98",
                 "artifacts/bbbb",
                 "artifacts/cccc",
+                "compressed/9f8e.gz",
             ]
         );
         let old = entries
@@ -309,10 +336,10 @@ mod tests {
             assert_eq!(*outcome, expected, "{}", e.path.display());
             assert_eq!(e.path.exists(), e.path == busy, "{}", e.path.display());
         }
-        assert_eq!(done.len(), 6);
+        assert_eq!(done.len(), 7);
         let after = surveyed(t.path());
         assert_eq!(names(&after, false), ["work/simd-ml-fedcba98"]);
-        assert_eq!(names(&after, true).len(), 5);
+        assert_eq!(names(&after, true).len(), 6);
         // Nothing of the moved-aside entries is left behind.
         for area in Area::ALL {
             for e in std::fs::read_dir(t.path().join(area.dir_name()))
