@@ -38,8 +38,8 @@ pub enum Optimize {
     /// (docs/speed.md).
     #[default]
     Balanced,
-    /// `-O2` for all CPU kernels and MLAS, `-Oz` for the rest: compute-heavy models run faster
-    /// (silero VAD: 13 % less run time, as fast as stock) for a larger runtime (+32 % raw).
+    /// `-O2` for all CPU kernels and MLAS, `-Oz` for the rest: about 25 % more bytes than `Size`,
+    /// and on the benchmark's compute-heavy models no faster than `Balanced` (docs/speed.md).
     Speed,
 }
 
