@@ -55,7 +55,7 @@ pub struct Encoded {
 /// One file of a bundle (its precompressed siblings included).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct BundleFile {
-    /// File name: content-hashed, except the entry points [`LOADER_FILE`] and [`PRELOAD_FILE`].
+    /// File name: content-hashed, except the entry points `loader.mjs` and `preload.html`.
     pub name: String,
     /// sha256 of the content, hex.
     pub sha256: String,
