@@ -7,6 +7,7 @@ use crate::build::{Flavor, RuntimeOptions};
 use crate::error::{Error, Result};
 use crate::ops::OpConfig;
 use crate::outputs::{self, FileInfo, Manifest, ModelEntry};
+use crate::pair::StampedPair;
 use crate::progress::Progress;
 use crate::toolchain::Toolchain;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,18 @@ pub(super) struct BuiltWith<'a> {
     pub(super) sizes: &'a Path,
     /// The runtime came from the cache.
     pub(super) cache_hit: bool,
+    /// The JS-mode pair, stamped with its build id (`None` for the static library).
+    pub(super) pair: Option<&'a StampedPair>,
+}
+
+/// The cached JS-mode pair in `runtime_dir`, stamped with its build id (read and stamped once
+/// per build: the output directory and the bundle both use it).
+pub(super) fn stamped_pair(runtime_dir: &Path) -> Result<StampedPair> {
+    let read = |name: &str| {
+        let p = runtime_dir.join(name);
+        std::fs::read(&p).map_err(|e| Error::io("reading", &p, e))
+    };
+    crate::pair::stamp(&read(outputs::WASM_FILE)?, &read(outputs::MJS_FILE)?)
 }
 
 impl Builder {
@@ -57,14 +70,15 @@ impl Builder {
                 let lib = read(dir.join(outputs::STATIC_LIB_FILE))?;
                 static_lib = written(outputs::STATIC_LIB_FILE, &lib)?;
             }
-            Some(BuiltWith { dir, .. }) => {
-                let pair = crate::pair::stamp(
-                    &read(dir.join(outputs::WASM_FILE))?,
-                    &read(dir.join(outputs::MJS_FILE))?,
-                )?;
+            Some(BuiltWith {
+                pair: Some(pair), ..
+            }) => {
                 wasm = written(outputs::WASM_FILE, &pair.wasm)?;
                 mjs = written(outputs::MJS_FILE, &pair.mjs(outputs::WASM_FILE))?;
-                build_id = Some(pair.build_id);
+                build_id = Some(pair.build_id.clone());
+            }
+            Some(BuiltWith { pair: None, .. }) => {
+                return Err(Error::Config("a JS-mode runtime without its pair".into()));
             }
             None if placeholders == Some(Flavor::JsModule) => {
                 wasm = written(outputs::WASM_FILE, &[])?;
@@ -171,19 +185,14 @@ pub(super) fn verify_outputs(
     Ok(())
 }
 
-/// The deploy bundle of the cached runtime in `runtime_dir` and the models; compressed
-/// siblings are kept in the cache directory `compressed`.
+/// The deploy bundle of `pair` and the models; compressed siblings are kept in the cache
+/// directory `compressed`.
 pub(super) fn write_bundle(
     dir: &Path,
-    (runtime_dir, compressed): (&Path, &Path),
+    (pair, compressed): (&StampedPair, &Path),
     models: &[Prepared],
     progress: &Progress,
 ) -> Result<crate::bundle::Bundle> {
-    let read = |name: &str| {
-        let p = runtime_dir.join(name);
-        std::fs::read(&p).map_err(|e| Error::io("reading", &p, e))
-    };
-    let pair = crate::pair::stamp(&read(outputs::WASM_FILE)?, &read(outputs::MJS_FILE)?)?;
     let inputs: Vec<_> = models
         .iter()
         .map(|m| crate::bundle::ModelInput {
@@ -193,7 +202,7 @@ pub(super) fn write_bundle(
             outputs: &m.signature.outputs,
         })
         .collect();
-    let bundle = crate::bundle::write(dir, &pair, &inputs, Some(compressed), progress)?;
+    let bundle = crate::bundle::write(dir, pair, &inputs, Some(compressed), progress)?;
     progress.say(format!("bundle: {}", bundle.dir().display()));
     Ok(bundle)
 }

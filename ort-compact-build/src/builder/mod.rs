@@ -15,7 +15,7 @@ use crate::toolchain::Toolchain;
 use std::path::{Path, PathBuf};
 
 mod finish;
-use finish::{verify_outputs, write_bundle, BuiltWith};
+use finish::{stamped_pair, verify_outputs, write_bundle, BuiltWith};
 
 /// Builds a compact ONNX Runtime 1.21.0 WebAssembly runtime for one or more models.
 ///
@@ -350,6 +350,10 @@ impl Builder {
             self.type_reduction,
             &progress,
         )?;
+        let pair = match flavor {
+            Flavor::JsModule => Some(stamped_pair(&runtime_dir)?),
+            Flavor::StaticLib => None,
+        };
         let mut artifacts = self.finish(
             &out_dir,
             &prepared,
@@ -360,6 +364,7 @@ impl Builder {
                 opts: &opts,
                 sizes: &cache_root.join("sizes"),
                 cache_hit: hit,
+                pair: pair.as_ref(),
             }),
             None,
             &key,
@@ -369,10 +374,10 @@ impl Builder {
         if flavor == Flavor::JsModule && self.verify && !env.flag("ORT_COMPACT_NO_VERIFY") {
             verify_outputs(&artifacts, &tools, &progress)?;
         }
-        if let Some(dir) = &self.bundle {
+        if let (Some(dir), Some(pair)) = (&self.bundle, &pair) {
             let compressed = cache_root.join("compressed");
-            let runtime_files = (runtime_dir.as_path(), compressed.as_path());
-            artifacts.bundle = Some(write_bundle(dir, runtime_files, &prepared, &progress)?);
+            let with = (pair, compressed.as_path());
+            artifacts.bundle = Some(write_bundle(dir, with, &prepared, &progress)?);
         }
         progress.say(format!("done: {}", artifacts.dir.display()));
         Ok(artifacts)
