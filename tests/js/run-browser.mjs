@@ -1,16 +1,17 @@
 // node run-browser.mjs RUNTIME_DIR MODEL.ort INPUTS.json
-// Same as run-node.mjs, but the model runs in headless Chromium: a tiny HTTP server on
-// 127.0.0.1 serves a page that imports onnxruntime-web 1.21.0's ESM build (ort.wasm.min.mjs)
-// and the runtime files from RUNTIME_DIR; playwright-core drives /usr/bin/chromium (override:
-// env CHROMIUM) with a fresh user-data-dir. Prints {"outputs": …, "timings_ms": …} on stdout.
+// Same as run-node.mjs, but the model runs in headless Chromium: the project's static server
+// (scripts/serve.mjs) on 127.0.0.1 serves a page that imports onnxruntime-web 1.21.0's ESM
+// build (ort.wasm.min.mjs) and the runtime files from RUNTIME_DIR; playwright-core drives
+// /usr/bin/chromium (override: env CHROMIUM) with a fresh user-data-dir. Prints
+// {"outputs": …, "timings_ms": …} on stdout.
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { parseArgs } from './lib/runtime-files.mjs';
+import { serve } from '../../scripts/serve.mjs';
 
 const start = performance.now();
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,50 +38,30 @@ const PAGE = `<!doctype html>
   window.harnessReady = true;
 </script></body></html>`;
 
-const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
-
-/** URL path → file on disk (only these are served). */
-function resolvePath(urlPath) {
-  if (urlPath === '/runtime/ort-wasm.mjs') return files.mjs;
-  if (urlPath === '/runtime/ort-wasm.wasm') return files.wasm;
-  if (urlPath === '/model.ort') return model;
-  if (urlPath === '/lib/tensors.mjs') return path.join(here, 'lib', 'tensors.mjs');
+const routes = {
+  '/': { body: PAGE, type: 'text/html; charset=utf-8' },
+  '/inputs.json': { body: JSON.stringify(inputs), type: 'application/json' },
+  '/runtime/ort-wasm.mjs': { file: files.mjs },
+  '/runtime/ort-wasm.wasm': { file: files.wasm },
+  '/model.ort': { file: model },
+  '/lib/tensors.mjs': { file: path.join(here, 'lib', 'tensors.mjs') },
+};
+/** onnxruntime-web's own files, by name. */
+function ortFile(urlPath) {
   const m = /^\/ort\/([A-Za-z0-9._-]+)$/.exec(urlPath);
-  if (m) return path.join(ortDist, m[1]);
-  return null;
+  return m ? { file: path.join(ortDist, m[1]) } : null;
 }
-
-const server = http.createServer((req, res) => {
-  const urlPath = new URL(req.url, 'http://127.0.0.1').pathname;
-  // Cross-origin isolation is not needed single-threaded, but makes the stock threaded build
-  // behave as in a real deployment.
-  const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cache-Control': 'no-store' };
-  if (urlPath === '/') {
-    res.writeHead(200, { ...headers, 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(PAGE);
-    return;
-  }
-  if (urlPath === '/inputs.json') {
-    res.writeHead(200, { ...headers, 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(inputs));
-    return;
-  }
-  const file = resolvePath(urlPath);
-  if (!file || !fs.existsSync(file)) {
-    res.writeHead(404, headers);
-    res.end('not found');
-    return;
-  }
-  res.writeHead(200, { ...headers, 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream' });
-  fs.createReadStream(file).pipe(res);
-});
+// Cross-origin isolation is not needed single-threaded, but makes the stock threaded build
+// behave as in a real deployment.
+const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ort-compact-chromium-'));
 let context;
+let server;
 let exitCode = 0;
 try {
-  await new Promise((resolve, reject) => server.listen(0, '127.0.0.1', resolve).on('error', reject));
-  const url = `http://127.0.0.1:${server.address().port}/`;
+  server = await serve(routes, { fallback: ortFile, headers: isolation });
+  const url = `${server.url}/`;
   const t0 = performance.now();
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: chromiumPath,
@@ -110,7 +91,7 @@ try {
   exitCode = 1;
 } finally {
   if (context) await context.close().catch(() => {});
-  server.close();
+  if (server) await server.close();
   fs.rmSync(userDataDir, { recursive: true, force: true });
 }
 process.exit(exitCode);
