@@ -4,7 +4,7 @@
 //! One test per file on purpose: it sets `ORT_COMPACT_CMAKE` and `ORT_COMPACT_OPTIMIZE` for the
 //! whole process.
 
-use ort_compact_build::{Builder, Error, ProgressMode};
+use ort_compact_build::{Builder, Error, Flavor, ProgressMode};
 use ort_compact_test_support::verify::*;
 use std::os::unix::fs::PermissionsExt;
 
@@ -65,6 +65,22 @@ fn failing_cmake_reports_log_tail_and_path_and_writes_no_runtime() {
         matches!(err, Error::Config(ref m) if m.contains("threads")),
         "{err}"
     );
+
+    // A deploy bundle of a static library is refused before any work, and nothing is written.
+    let bundle = tmp.path().join("bundle");
+    let err = Builder::new(workspace().join("models/mlp-classifier.onnx"))
+        .out_dir(tmp.path().join("static"))
+        .flavor(Flavor::StaticLib)
+        .bundle(&bundle)
+        .cargo_metadata(false)
+        .progress(ProgressMode::Silent)
+        .try_build()
+        .expect_err("a bundle holds a JS-mode runtime");
+    assert!(
+        matches!(err, Error::Config(ref m) if m.contains("Flavor::JsModule") && m.contains("Builder::bundle")),
+        "{err}"
+    );
+    assert!(!bundle.exists() && !tmp.path().join("static").exists());
 
     // A misspelt ORT_COMPACT_OPTIMIZE is refused before any work (not read as `size`).
     std::env::set_var("ORT_COMPACT_OPTIMIZE", "fast");

@@ -2,7 +2,8 @@
 // Opens examples/vad-web in headless Chromium, served by the project's static server
 // (scripts/serve.mjs: brotli siblings, immutable hashed names) with the bundle mounted at
 // /bundle/ and onnxruntime-web 1.21.0's dist at /ort/, waits for the page to finish, saves a
-// screenshot and prints {"demo": window.demo, "status": s, "rows": [[from, to, peak]], "headers": {}}.
+// screenshot and prints {"demo": window.demo, "status": s, "rows": [[from, to, peak]],
+// "headers": {path: headers}, "outside_status": HTTP status of a path escaping the directories}.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,7 +45,9 @@ try {
   const status = await page.textContent('#status');
   const rows = await page.$$eval('#segments tbody tr', (trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent)));
   await page.screenshot({ path: screenshot, fullPage: true });
-  process.stdout.write(JSON.stringify({ demo, status, rows, headers }) + '\n');
+  // The server never leaves its directories, however the path is spelt.
+  const outside = await fetch(`${server.url}/bundle/..%2f..%2f..%2fCargo.toml`);
+  process.stdout.write(JSON.stringify({ demo, status, rows, headers, outside_status: outside.status }) + '\n');
 } catch (e) {
   process.stderr.write(`demo-page: ${e && e.stack ? e.stack : e}\n`);
   code = 1;

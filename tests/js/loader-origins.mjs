@@ -1,9 +1,12 @@
 // node loader-origins.mjs BUNDLE_DIR INPUTS.json
 // The bundle's loader.mjs in headless Chromium, served from another origin than the page and
-// under a nested base path (/cdn/v1/models/), twice: with CORS allowed (the session must run)
-// and without (the loader must fail with a message that names CORS). The page imports
-// onnxruntime-web from its own origin. Prints
-// {"cors": {"outputs": {name: dims}}, "no_cors": {"error": s, "console": [s]}} on stdout.
+// under a nested base path (/cdn/v1/models/), three times: with CORS allowed (the session must
+// run), without (the failure must name CORS), with CORS but the model files left out of the
+// deployment (the loader must name the missing URL and its HTTP status), and with other bytes
+// under the model's name (the loader must say it is not the bundle's file). The page imports
+// onnxruntime-web from its own origin. Prints {"cors": {"outputs": {name: dims}},
+// "no_cors": {"error": s, "console": [s]}, "missing_model": {"error": s, ...},
+// "tampered_model": {"error": s, ...}} on stdout.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,8 +48,13 @@ try {
 }
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-async function run(cors) {
-  const bundle = await serve(bundleRoutes, { headers: cors ? { 'Access-Control-Allow-Origin': '*' } : {} });
+async function run(cors, { withoutModels = false, tampered = false } = {}) {
+  const isModel = (url) => /\.(ort|planes)$/.test(url);
+  const other = { file: path.join(bundleDir, 'manifest.json') };
+  const routes = Object.fromEntries(Object.entries(bundleRoutes)
+    .filter(([url]) => !(withoutModels && isModel(url)))
+    .map(([url, route]) => [url, tampered && isModel(url) ? other : route]));
+  const bundle = await serve(routes, { headers: cors ? { 'Access-Control-Allow-Origin': '*' } : {} });
   const app = await serve({
     '/': { body: page(`${bundle.url}${BASE}loader.mjs`), type: 'text/html; charset=utf-8' },
     '/ort/ort.wasm.min.mjs': { file: path.join(ortDist, 'ort.wasm.min.mjs') },
@@ -75,7 +83,12 @@ async function run(cors) {
 }
 
 try {
-  const result = { cors: await run(true), no_cors: await run(false) };
+  const result = {
+    cors: await run(true),
+    no_cors: await run(false),
+    missing_model: await run(true, { withoutModels: true }),
+    tampered_model: await run(true, { tampered: true }),
+  };
   process.stdout.write(JSON.stringify(result) + '\n');
 } catch (e) {
   process.stderr.write(`loader-origins: ${e && e.stack ? e.stack : e}\n`);

@@ -13,13 +13,18 @@
 const bundle = @BUNDLE@;
 const here = (name) => new URL(name, import.meta.url).href;
 async function get(file) {
+  const url = here(file.name);
   let response;
   try {
-    response = await fetch(here(file.name), { integrity: file.integrity, credentials: "same-origin" });
+    response = await fetch(url, { integrity: file.integrity, credentials: "same-origin" });
   } catch (e) {
-    throw new Error(`ort-compact loader: could not fetch ${here(file.name)} (${e.message}). If the bundle is on another origin, that origin must send Access-Control-Allow-Origin for its files; an integrity failure means the file is not the one this bundle was built with (redeploy the whole bundle).`);
+    // A failed integrity check and a blocked request look alike here: ask the server again.
+    const status = await fetch(url, { method: "HEAD", credentials: "same-origin" }).then((r) => r.status, () => null);
+    if (status === 200) throw new Error(`ort-compact loader: ${url} is not the file this bundle was built with (its integrity value does not match): redeploy the whole bundle.`);
+    if (status !== null) throw new Error(`ort-compact loader: ${url}: HTTP ${status} (deploy every file of the bundle)`);
+    throw new Error(`ort-compact loader: could not fetch ${url} (${e.message}). If the bundle is on another origin, that origin must send Access-Control-Allow-Origin for its files.`);
   }
-  if (!response.ok) throw new Error(`ort-compact loader: ${here(file.name)}: HTTP ${response.status} (deploy every file of the bundle)`);
+  if (!response.ok) throw new Error(`ort-compact loader: ${url}: HTTP ${response.status} (deploy every file of the bundle)`);
   return response;
 }
 async function compile(file) {

@@ -83,6 +83,28 @@ fn a_mismatched_pair_names_both_build_ids_in_node_and_chromium() {
         }
         assert!(!err.contains("LinkError"), "{err}");
     }
+    // Stock onnxruntime-web's wasm behind our .mjs: no build id at all.
+    let stock = tmp.path().join("stock-wasm");
+    std::fs::create_dir(&stock).unwrap();
+    let dist = js_dir().join("node_modules/onnxruntime-web/dist");
+    std::fs::copy(
+        dist.join("ort-wasm-simd-threaded.wasm"),
+        stock.join("ort-wasm.wasm"),
+    )
+    .unwrap();
+    std::fs::copy(mlp.mjs().unwrap(), stock.join("ort-wasm.mjs")).unwrap();
+    let err = run_driver_failing(
+        "run-node.mjs",
+        &stock,
+        &mlp.models()[0].ort,
+        &mlp_inputs(),
+        tmp.path(),
+    );
+    assert!(
+        err.contains(&format!("ort-wasm.mjs is build {mlp_id}"))
+            && err.contains("carries no build id (not an ort-compact-build runtime)"),
+        "{err}"
+    );
 }
 
 /// `openssl dgst -sha384 -binary FILE | base64`, independent of the crate's own encoder.
@@ -214,7 +236,9 @@ fn ttfi_smoke_run_measures_both_contenders() {
 }
 
 /// The bundle's loader.mjs from another origin and a nested base path: with CORS the session
-/// runs; without, the failure names the CORS policy instead of hanging.
+/// runs; without, the failure names the CORS policy instead of hanging; with a model file not
+/// deployed, the loader names its URL and the HTTP status; with other bytes under its name, the
+/// loader says the file is not the bundle's.
 #[test]
 fn the_loader_runs_from_another_origin_and_a_missing_cors_header_is_named() {
     let tmp = tempfile::tempdir().unwrap();
@@ -238,6 +262,19 @@ fn the_loader_runs_from_another_origin_and_a_missing_cors_header_is_named() {
     assert!(
         console.contains("blocked by CORS policy")
             && console.contains("Access-Control-Allow-Origin"),
+        "{r}"
+    );
+    let missing = r["missing_model"]["error"].as_str().unwrap_or_default();
+    assert!(
+        missing.contains("ort-compact loader:")
+            && missing.contains("/cdn/v1/models/mlp_classifier.")
+            && missing.contains("HTTP 404 (deploy every file of the bundle)"),
+        "{r}"
+    );
+    let tampered = r["tampered_model"]["error"].as_str().unwrap_or_default();
+    assert!(
+        tampered.contains("is not the file this bundle was built with")
+            && tampered.contains("redeploy the whole bundle"),
         "{r}"
     );
 }
@@ -330,6 +367,10 @@ fn the_demo_page_shows_what_python_onnxruntime_computes() {
             );
         }
     }
+    assert_eq!(
+        r["outside_status"], 404,
+        "a path escaping the served directories"
+    );
     let png = std::fs::read(&screenshot).unwrap();
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 20_000,
