@@ -98,6 +98,11 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(dir) = &args.bundle {
         b.bundle(dir);
     }
+    if scratch.is_some() {
+        // Nobody sees the temporary output directory's size report: no brotli-11 for it (the
+        // bundle reports the sizes it ships).
+        b.compressed_sizes(false);
+    }
     let artifacts = b.try_build()?;
     let origin = if artifacts.cache_hit() {
         "runtime from cache"
