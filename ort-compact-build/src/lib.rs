@@ -65,7 +65,10 @@ mod tests;
 pub use artifacts::{Artifacts, ModelArtifact};
 pub use build::{Flavor, Optimize};
 pub use builder::Builder;
-pub use bundle::{Bundle, BundleFile, BundleManifest, BundleModel, Encoded, RuntimeFiles};
+pub use bundle::{
+    Bundle, BundleFile, BundleManifest, BundleModel, Encoded, Float16Model, RuntimeFiles,
+    WireWeights,
+};
 pub use error::{Error, Result};
 pub use outputs::FileInfo;
 pub use progress::ProgressMode;

@@ -1,7 +1,7 @@
 //! `ort-compact build MODEL... --out DIR [--bundle DIR]`: the whole pipeline.
 
 use ort_compact_build::tools::size_report;
-use ort_compact_build::{Builder, Flavor, Optimize, ProgressMode, Result};
+use ort_compact_build::{Builder, Flavor, Optimize, ProgressMode, Result, WireWeights};
 use std::path::PathBuf;
 
 /// Arguments of `ort-compact build`.
@@ -18,6 +18,11 @@ pub struct Args {
     /// or an earlier bundle (replaced whole).
     #[arg(long, value_name = "DIR", conflicts_with = "static_lib")]
     bundle: Option<PathBuf>,
+    /// How the bundle's models travel: `exact` (default) or `float16` (opt-in, LOSSY: float32
+    /// weights travel rounded to float16, about half the bytes, and loader.mjs widens them back;
+    /// predictions change slightly).
+    #[arg(long, value_name = "HOW", requires = "bundle", value_parser = parse_wire_weights)]
+    wire_weights: Option<WireWeights>,
     /// Keep kernels for every element type (default: only the types the models use)
     #[arg(long)]
     all_types: bool,
@@ -98,6 +103,9 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(dir) = &args.bundle {
         b.bundle(dir);
     }
+    if let Some(wire) = args.wire_weights {
+        b.wire_weights(wire);
+    }
     if scratch.is_some() {
         // Nobody sees the temporary output directory's size report: no brotli-11 for it (the
         // bundle reports the sizes it ships).
@@ -132,6 +140,14 @@ fn bundle_report(bundle: &ort_compact_build::Bundle) -> String {
             f.name, f.size, f.gzip.size, f.br.size
         ));
     }
+    for m in &bundle.manifest().models {
+        if let Some(half) = &m.float16 {
+            s.push_str(&format!(
+                "{}: {} values of {} tensors travel as float16 in {} (lossy, opted in)\n",
+                m.name, half.values, half.tensors, half.file
+            ));
+        }
+    }
     s.push_str(&format!(
         "build id {}; manifest.json lists sha256 and SRI (sha384) of every file\n",
         bundle.manifest().build_id
@@ -141,4 +157,8 @@ fn bundle_report(bundle: &ort_compact_build::Bundle) -> String {
 
 fn parse_optimize(text: &str) -> std::result::Result<Optimize, String> {
     Optimize::parse(text).ok_or_else(|| format!("`{text}`: expected `size`, `balanced` or `speed`"))
+}
+
+fn parse_wire_weights(text: &str) -> std::result::Result<WireWeights, String> {
+    WireWeights::parse(text).ok_or_else(|| format!("`{text}`: expected `exact` or `float16`"))
 }

@@ -4,6 +4,7 @@
 use super::{Builder, Prepared};
 use crate::artifacts::{Artifacts, ModelArtifact};
 use crate::build::{Flavor, RuntimeOptions};
+use crate::bundle::WireWeights;
 use crate::error::{Error, Result};
 use crate::ops::OpConfig;
 use crate::outputs::{self, FileInfo, Manifest, ModelEntry};
@@ -189,7 +190,7 @@ pub(super) fn verify_outputs(
 /// directory `compressed`.
 pub(super) fn write_bundle(
     dir: &Path,
-    (pair, compressed): (&StampedPair, &Path),
+    (pair, compressed, wire): (&StampedPair, &Path, WireWeights),
     models: &[Prepared],
     progress: &Progress,
 ) -> Result<crate::bundle::Bundle> {
@@ -202,7 +203,7 @@ pub(super) fn write_bundle(
             outputs: &m.signature.outputs,
         })
         .collect();
-    let bundle = crate::bundle::write(dir, pair, &inputs, Some(compressed), progress)?;
+    let bundle = crate::bundle::write(dir, pair, &inputs, Some(compressed), wire, progress)?;
     progress.say(format!("bundle: {}", bundle.dir().display()));
     Ok(bundle)
 }

@@ -2,6 +2,7 @@
 
 use crate::artifacts::Artifacts;
 use crate::build::{Flavor, Optimize, RuntimeOptions};
+use crate::bundle::WireWeights;
 use crate::cache;
 use crate::env::{self, Env};
 use crate::error::{Error, Result};
@@ -47,6 +48,7 @@ pub struct Builder {
     cargo_metadata: Option<bool>,
     compressed_sizes: Option<bool>,
     bundle: Option<PathBuf>,
+    wire_weights: WireWeights,
 }
 
 /// The target Rust mode links ONNX Runtime into.
@@ -102,6 +104,7 @@ impl Builder {
             cargo_metadata: None,
             compressed_sizes: None,
             bundle: None,
+            wire_weights: WireWeights::Exact,
         }
     }
 
@@ -205,6 +208,16 @@ impl Builder {
         self
     }
 
+    /// How the bundle's models travel (default [`WireWeights::Exact`]). With
+    /// [`WireWeights::Float16`] (opt-in, **lossy**) the float32 weights travel as float16, about
+    /// half the bytes of a weight-dominated model, and the bundle's `loader.mjs` widens them back
+    /// to float32: the model then computes with rounded weights and its predictions change
+    /// slightly. The `.ort` in the bundle stays exact. Needs [`Builder::bundle`].
+    pub fn wire_weights(&mut self, wire: WireWeights) -> &mut Self {
+        self.wire_weights = wire;
+        self
+    }
+
     /// Run the pipeline; on error print it and panic (the build-script convention of cc-rs).
     pub fn build(&mut self) -> Artifacts {
         match self.try_build() {
@@ -276,6 +289,12 @@ impl Builder {
                 ));
             }
             crate::bundle::check_destination(dir)?;
+        } else if self.wire_weights != WireWeights::Exact {
+            return Err(Error::Config(
+                "float16 weights on the wire apply to a deploy bundle's loader: set \
+                 Builder::bundle(dir) too (CLI: --bundle DIR), or drop Builder::wire_weights"
+                    .into(),
+            ));
         }
         // The variable is read (and announced to cargo) only when the setter was not used.
         let optimize = match self.optimize {
@@ -376,7 +395,7 @@ impl Builder {
         }
         if let (Some(dir), Some(pair)) = (&self.bundle, &pair) {
             let compressed = cache_root.join("compressed");
-            let with = (pair, compressed.as_path());
+            let with = (pair, compressed.as_path(), self.wire_weights);
             artifacts.bundle = Some(write_bundle(dir, with, &prepared, &progress)?);
         }
         progress.say(format!("done: {}", artifacts.dir.display()));

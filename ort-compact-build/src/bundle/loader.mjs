@@ -9,7 +9,9 @@
 // base path. The model download, the runtime's download and its (streaming) compilation and the
 // runtime's ES module all start at once instead of one after the other; each fetch carries the
 // file's Subresource Integrity value. Where the bundle has a model's byte planes (better
-// compressed than the .ort), those are downloaded and rejoined into the .ort's exact bytes. preload.html holds the matching <link> hints for a page.
+// compressed than the .ort), those are downloaded and rejoined into the .ort's exact bytes.
+// Where it was built with float16 weights on the wire (opt-in, lossy), those are widened back
+// to float32. preload.html holds the matching <link> hints for a page.
 const bundle = @BUNDLE@;
 const here = (name) => new URL(name, import.meta.url).href;
 async function get(file) {
@@ -48,14 +50,49 @@ function join(buffer) {
   out.set(planes.subarray(4 * words), 4 * words);
   return out.buffer;
 }
+/** float32 bits of the float16 `h` (exact: every float16 value is a float32 value). */
+function float32Bits(h) {
+  const sign = (h & 0x8000) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  if (exponent === 0x1f) return (sign | 0x7f800000 | (mantissa << 13)) >>> 0;
+  if (exponent !== 0) return (sign | ((exponent + 112) << 23) | (mantissa << 13)) >>> 0;
+  if (mantissa === 0) return sign >>> 0;
+  let e = 113, m = mantissa; // subnormal: normalise
+  while (!(m & 0x400)) { m <<= 1; e--; }
+  return (sign | (e << 23) | ((m & 0x3ff) << 13)) >>> 0;
+}
+/** The model's .ort from its float16 transport (header, region table, the other bytes, the
+ * float16 values' low bytes, then their high bytes), every value widened to float32. */
+function widen(buffer) {
+  const src = new Uint8Array(buffer), head = new DataView(buffer);
+  if (src.length < 16 || String.fromCharCode(...src.subarray(0, 7)) !== "ORTCF16" || src[7] !== 1)
+    throw new Error("ort-compact loader: the float16 model file is not in format 1 of ORTCF16: redeploy the whole bundle");
+  const length = head.getUint32(8, true), n = head.getUint32(12, true);
+  let values = 0;
+  for (let i = 0; i < n; i++) values += head.getUint32(20 + 8 * i, true);
+  const out = new Uint8Array(length), view = new DataView(out.buffer);
+  let rest = 16 + 8 * n, at = 0, h = 0;
+  const lo = rest + length - 4 * values, hi = lo + values;
+  for (let i = 0; i < n; i++) {
+    const offset = head.getUint32(16 + 8 * i, true), count = head.getUint32(20 + 8 * i, true);
+    out.set(src.subarray(rest, rest + offset - at), at);
+    rest += offset - at;
+    for (let k = 0; k < count; k++, h++) view.setUint32(offset + 4 * k, float32Bits(src[lo + h] | (src[hi + h] << 8)), true);
+    at = offset + 4 * count;
+  }
+  out.set(src.subarray(rest, rest + length - at), at);
+  return out.buffer;
+}
+function download(entry) {
+  if (entry.float16) return get(entry.float16).then((r) => r.arrayBuffer()).then(widen);
+  if (entry.planes) return get(entry.planes).then((r) => r.arrayBuffer()).then(join);
+  return get(entry).then((r) => r.arrayBuffer());
+}
 let runtime = null;
 /** Start every download of `model` (default: the bundle's first) and of the runtime now. */
 export function preload(model = bundle.models[0].model) {
   const entry = bundle.models.find((m) => m.model === model);
   if (!entry) throw new Error(`ort-compact loader: the bundle has no model "${model}" (it has ${models.join(", ")})`);
-  entry.bytes ??= entry.planes
-    ? get(entry.planes).then((r) => r.arrayBuffer()).then(join)
-    : get(entry).then((r) => r.arrayBuffer());
+  entry.bytes ??= download(entry);
   runtime ??= import(here(bundle.mjs.name)).then(
     (glue) => glue.ortCompactPrecompiled(compile(bundle.wasm), here(bundle.wasm.name)),
     (e) => { throw new Error(`ort-compact loader: could not import ${here(bundle.mjs.name)} (${e.message}); from another origin, that origin must send Access-Control-Allow-Origin`); });
@@ -69,6 +106,10 @@ export async function createSession(ort, { model, sessionOptions = {} } = {}) {
   await runtime;
   const bytes = new Uint8Array(await entry.bytes);
   return ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], ...sessionOptions });
+}
+/** The .ort bytes the session of `model` is created from (after any rejoining or widening). */
+export async function modelBytes(model) {
+  return new Uint8Array(await preload(model).bytes);
 }
 export const buildId = "@BUILD_ID@";
 export const models = bundle.models.map((m) => m.model);

@@ -5,8 +5,11 @@
 //! failed or interrupted build leaves the destination as it was.
 
 mod compress;
+mod float16;
 mod place;
 mod planes;
+
+pub use float16::WireWeights;
 
 use crate::error::{Error, Result};
 use crate::outputs;
@@ -81,10 +84,38 @@ pub struct BundleModel {
     /// compresses better than the `.ort` (`None`: it does not).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub planes: Option<String>,
+    /// With [`WireWeights::Float16`] (opt-in, lossy): the float16 transport the loader
+    /// downloads instead of the `.ort`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub float16: Option<Float16Model>,
     /// Inputs.
     pub inputs: Vec<TensorSignature>,
     /// Outputs.
     pub outputs: Vec<TensorSignature>,
+}
+
+/// A model's float16 transport ([`WireWeights::Float16`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Float16Model {
+    /// The transport file in the bundle (format: `MAGIC`, region table, the other bytes, the
+    /// float16 values' low and high bytes; see the `bundle::float16` module).
+    pub file: String,
+    /// How many float32 tensors travel as float16 (the others, and everything else, travel
+    /// exactly).
+    pub tensors: usize,
+    /// How many values they hold.
+    pub values: usize,
+    /// sha256 of the `.ort` the loader rebuilds (the original with those values rounded to
+    /// float16): what the session runs.
+    pub model_sha256: String,
+}
+
+impl BundleModel {
+    /// The file the loader downloads for this model.
+    pub fn fetched(&self) -> &str {
+        let half = self.float16.as_ref().map(|h| &h.file);
+        half.or(self.planes.as_ref()).unwrap_or(&self.file)
+    }
 }
 
 /// The runtime pair's file names.
@@ -154,6 +185,7 @@ pub fn write(
     pair: &StampedPair,
     models: &[ModelInput<'_>],
     compressed: Option<&Path>,
+    wire: WireWeights,
     progress: &Progress,
 ) -> Result<Bundle> {
     let destination = place::Destination::check(dir)?;
@@ -163,8 +195,12 @@ pub fn write(
     let mut bundle_models = Vec::new();
     for m in models {
         let file = add(&mut contents, dir, m.name, "ort", m.ort.to_vec())?;
+        let float16 = match wire {
+            WireWeights::Float16 => narrowed(&mut contents, dir, m, progress)?,
+            WireWeights::Exact => None,
+        };
         let split = planes::split(m.ort);
-        let planes = match planes::pays_off(m.ort, &split) {
+        let planes = match float16.is_none() && planes::pays_off(m.ort, &split) {
             true => Some(add(&mut contents, dir, m.name, "planes", split)?),
             false => None,
         };
@@ -172,6 +208,7 @@ pub fn write(
             name: m.name.to_string(),
             file,
             planes,
+            float16,
             inputs: m.inputs.to_vec(),
             outputs: m.outputs.to_vec(),
         });
@@ -212,6 +249,33 @@ pub fn write(
         dir: dir.to_path_buf(),
         manifest,
     })
+}
+
+/// The float16 transport of model `m`, added to `contents` (`None`, said, when no tensor
+/// qualifies).
+fn narrowed(
+    contents: &mut BTreeMap<String, Vec<u8>>,
+    dir: &Path,
+    m: &ModelInput<'_>,
+    progress: &Progress,
+) -> Result<Option<Float16Model>> {
+    let Some(n) = float16::narrow(m.ort, m.name)? else {
+        progress.say(format!(
+            "bundle: {} has no float32 weights to send as float16; it travels exactly",
+            m.name
+        ));
+        return Ok(None);
+    };
+    progress.say(format!(
+        "bundle: {}: {} values of {} tensors travel as float16 (lossy, opted in)",
+        m.name, n.floats, n.tensors
+    ));
+    Ok(Some(Float16Model {
+        file: add(contents, dir, m.name, "f16", n.transport)?,
+        tensors: n.tensors,
+        values: n.floats,
+        model_sha256: sha256_bytes(&n.widened),
+    }))
 }
 
 /// Add `bytes` as `<stem>.<hash>.<ext>`; returns the name. Two contents under one name (a
@@ -263,6 +327,9 @@ impl Layout<'_> {
             if let Some(planes) = &m.planes {
                 f["planes"] = file(planes);
             }
+            if let Some(half) = &m.float16 {
+                f["float16"] = file(&half.file);
+            }
             model_files.push(f);
         }
         let bundle = serde_json::json!({"wasm": file(self.wasm), "mjs": file(self.mjs), "models": model_files});
@@ -294,7 +361,7 @@ impl Layout<'_> {
             self.sri(wasm),
         );
         for m in self.models {
-            let fetched = m.planes.as_ref().unwrap_or(&m.file);
+            let fetched = m.fetched();
             s.push_str(&format!(
                 "<link rel=\"preload\" href=\"{}\" as=\"fetch\" crossorigin integrity=\"{}\">\n",
                 href(fetched),
@@ -384,6 +451,7 @@ mod tests {
             &pair(),
             &models,
             None,
+            WireWeights::Exact,
             &Progress::new(ProgressMode::Silent),
         )
     }
@@ -518,6 +586,7 @@ mod tests {
             &pair(),
             &models,
             None,
+            WireWeights::Exact,
             &Progress::new(ProgressMode::Silent),
         )
         .unwrap();

@@ -2,7 +2,7 @@
 //! corpus (Python onnxruntime 1.21.0), real ONNX Runtime sources, real emcc and node. They live
 //! inside the crate because they check internals that are not part of the public API.
 
-mod support;
+pub(crate) mod support;
 
 mod convert_data;
 mod convert_errors;
