@@ -4,7 +4,7 @@
 //! One test per file on purpose: it sets `ORT_COMPACT_CMAKE` and `ORT_COMPACT_OPTIMIZE` for the
 //! whole process.
 
-use ort_compact_build::{Builder, Error, Flavor, ProgressMode};
+use ort_compact_build::{Builder, Error, Flavor, ProgressMode, WireWeights};
 use ort_compact_test_support::verify::*;
 use std::os::unix::fs::PermissionsExt;
 
@@ -81,6 +81,20 @@ fn failing_cmake_reports_log_tail_and_path_and_writes_no_runtime() {
         "{err}"
     );
     assert!(!bundle.exists() && !tmp.path().join("static").exists());
+
+    // Float16 weights on the wire without a bundle (they only exist in its loader): refused.
+    let err = Builder::new(workspace().join("models/mlp-classifier.onnx"))
+        .out_dir(tmp.path().join("half"))
+        .wire_weights(WireWeights::Float16)
+        .cargo_metadata(false)
+        .progress(ProgressMode::Silent)
+        .try_build()
+        .expect_err("float16 on the wire needs a bundle");
+    assert!(
+        matches!(err, Error::Config(ref m) if m.contains("Builder::bundle(dir)") && m.contains("--bundle")),
+        "{err}"
+    );
+    assert!(!tmp.path().join("half").exists());
 
     // A misspelt ORT_COMPACT_OPTIMIZE is refused before any work (not read as `size`).
     std::env::set_var("ORT_COMPACT_OPTIMIZE", "fast");

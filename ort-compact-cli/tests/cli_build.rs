@@ -24,6 +24,37 @@ fn an_unknown_optimize_value_is_refused_before_any_work() {
     assert!(!out.exists(), "nothing written");
 }
 
+/// `--wire-weights`: only `exact` or `float16`, and only with `--bundle`.
+#[test]
+fn wire_weights_needs_a_bundle_and_a_known_value() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let model = ort_compact_test_support::workspace().join("models/mlp-classifier.onnx");
+    let run = |args: &[&str]| {
+        let r = Command::new(env!("CARGO_BIN_EXE_ort-compact"))
+            .arg("build")
+            .arg(&model)
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(r.status.code(), Some(2), "clap's usage-error exit code");
+        String::from_utf8_lossy(&r.stderr).into_owned()
+    };
+    let err = run(&["--wire-weights", "float16"]);
+    assert!(
+        err.contains("--wire-weights") && err.contains("--bundle"),
+        "{err}"
+    );
+    let err = run(&["--wire-weights", "half", "--bundle", "b"]);
+    assert!(
+        err.contains("`half`: expected `exact` or `float16`"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+}
+
 /// `--bundle DIR` without `--out`: the bundle alone, its files listed; a directory holding other
 /// files is refused before any work and left as it was.
 #[test]

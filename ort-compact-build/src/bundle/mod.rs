@@ -5,7 +5,7 @@
 //! failed or interrupted build leaves the destination as it was.
 
 mod compress;
-mod float16;
+pub(crate) mod float16;
 mod place;
 mod planes;
 
