@@ -16,6 +16,7 @@
 
 mod report;
 
+use ort_compact_build::WireWeights;
 use ort_compact_test_support::verify::{located, node, real_cache, run_ok, workspace};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -103,6 +104,37 @@ fn cases(wanted: impl Fn(&str) -> bool) -> Vec<Case> {
         .collect()
 }
 
+/// The bundle of case `c` in `dir`, as a loader contender: runtime pair, `.ort`, loader.mjs,
+/// preload hints and the files the loader fetches besides (byte planes, a float16 transport).
+fn bundle(c: &Case, dir: &Path, wire: WireWeights) -> Value {
+    let bundle_dir = dir.join(format!("bundle-{wire:?}").to_lowercase());
+    let a = ort_compact_build::Builder::new(&c.model)
+        .out_dir(dir.join("out"))
+        .bundle(&bundle_dir)
+        .wire_weights(wire)
+        .cargo_metadata(false)
+        .progress(ort_compact_build::ProgressMode::Silent)
+        .try_build()
+        .unwrap_or_else(|e| panic!("{}: {e}", c.id));
+    let m = a.bundle().unwrap().manifest();
+    let model = &m.models[0];
+    let extra: Vec<Value> = model
+        .planes
+        .iter()
+        .chain(model.float16.as_ref().map(|h| &h.file))
+        .map(|f| bundled(&bundle_dir, f))
+        .collect();
+    let prefix = bundle_dir.file_name().unwrap().to_string_lossy();
+    json!({
+        "wasm": bundled(&bundle_dir, &m.runtime.wasm),
+        "mjs": bundled(&bundle_dir, &m.runtime.mjs),
+        "model": bundled(&bundle_dir, &model.file),
+        "loader": bundled(&bundle_dir, &m.loader),
+        "preload": {"file": bundle_dir.join(&m.preload), "prefix": prefix},
+        "extra": extra,
+    })
+}
+
 /// `{"file", "br"}` for a file: its brotli-11 sibling is made once and kept in `cache` by hash.
 fn precompressed(path: &Path, cache: &Path) -> Value {
     let sha = sha256_of(path);
@@ -135,9 +167,12 @@ fn sha256_of(path: &Path) -> String {
 /// Key of a contender's items: the driver version, the inputs and every file it serves.
 fn fingerprint(files: &Value, inputs: &Value, ort_js: &Value) -> String {
     let mut key = format!("{DRIVER_VERSION}\n{inputs}\n");
-    for f in ["wasm", "mjs", "model"]
+    let extra = files["extra"].as_array().into_iter().flatten();
+    for f in ["wasm", "mjs", "model", "loader"]
         .map(|k| &files[k])
         .into_iter()
+        .filter(|f| !f.is_null())
+        .chain(extra)
         .chain([ort_js])
     {
         key.push_str(&sha256_of(Path::new(f["file"].as_str().unwrap())));
@@ -175,37 +210,25 @@ fn main() {
     let cases = cases(wanted);
     let mut config_cases = Vec::new();
     for c in &cases {
-        eprintln!("== {}: bundle", c.id);
-        let bundle_dir = tmp.path().join(c.id).join("bundle");
-        let a = ort_compact_build::Builder::new(&c.model)
-            .out_dir(tmp.path().join(c.id).join("out"))
-            .bundle(&bundle_dir)
-            .cargo_metadata(false)
-            .progress(ort_compact_build::ProgressMode::Silent)
-            .try_build()
-            .unwrap_or_else(|e| panic!("{}: {e}", c.id));
-        let m = a.bundle().unwrap().manifest();
-        let ours = json!({
-            "wasm": bundled(&bundle_dir, &m.runtime.wasm),
-            "mjs": bundled(&bundle_dir, &m.runtime.mjs),
-            "model": bundled(&bundle_dir, &m.models[0].file),
-        });
+        eprintln!("== {}: bundles", c.id);
+        let exact = bundle(c, &tmp.path().join(c.id), WireWeights::Exact);
+        let half = bundle(c, &tmp.path().join(c.id), WireWeights::Float16);
         let stock = json!({
             "wasm": stock_wasm, "mjs": stock_mjs,
             "model": precompressed(&c.model, &compressed),
         });
-        let mut loader = ours.clone();
-        loader["loader"] = bundled(&bundle_dir, &m.loader);
-        let prefix = bundle_dir.file_name().unwrap().to_string_lossy();
-        loader["preload"] = json!({"file": bundle_dir.join(&m.preload), "prefix": prefix});
-        let planes: Vec<Value> = m.models[0]
-            .planes
-            .iter()
-            .map(|p| bundled(&bundle_dir, p))
-            .collect();
-        loader["extra"] = json!(planes);
+        let mut ours = exact.clone();
+        for k in ["loader", "preload", "extra"] {
+            ours.as_object_mut().unwrap().remove(k);
+        }
         let mut contenders = Vec::new();
-        for (id, files) in [("compact", ours), ("loader", loader), ("stock", stock)] {
+        let all = [
+            ("compact", ours),
+            ("loader", exact),
+            ("loader-f16", half),
+            ("stock", stock),
+        ];
+        for (id, files) in all {
             let mut k = files.clone();
             k["id"] = json!(id);
             k["fingerprint"] = json!(fingerprint(&files, &c.inputs, &ort_js));
