@@ -1,6 +1,7 @@
 //! Time to first inference in headless Chromium: our deploy bundle, loaded the plain way
 //! (onnxruntime-web's `wasmPaths`, session from the model's URL) and through the bundle's
-//! `loader.mjs` with its preload hints, against stock onnxruntime-web 1.21.0 (its own
+//! `loader.mjs` with its preload hints (also from a second bundle with float16 weights on the
+//! wire, `loader-f16`: opt-in and lossy), against stock onnxruntime-web 1.21.0 (its own
 //! `ort-wasm-simd-threaded.wasm/.mjs` and the original `.onnx`), all served
 //! brotli-encoded with immutable caching by a static server on 127.0.0.1, cold HTTP cache, CDP
 //! network throttling (10 Mbit/s + 40 ms RTT, DevTools' slow 3G, none), alternating rounds.

@@ -93,7 +93,9 @@ pub fn render(cases: &[CaseRows], rounds: usize) -> String {
          times are `performance.now()` from navigation start; **compact** = our deploy bundle \
          (hashed runtime pair + `.ort`) through onnxruntime-web's `wasmPaths` and a session \
          created from the model's URL, **loader** = the same bundle through its `loader.mjs` \
-         (runtime, compilation and model in parallel) with its preload hints in the page, **stock** = onnxruntime-web's own \
+         (runtime, compilation and model in parallel) with its preload hints in the page, \
+         **loader-f16** = the same through a bundle with float16 weights on the wire (opt-in, \
+         lossy: `--wire-weights float16`), **stock** = onnxruntime-web's own \
          `ort-wasm-simd-threaded.wasm/.mjs` + the original `.onnx`; the order of the contenders \
          is reversed every other round; medians of {rounds} round(s). Session ready = \
          `InferenceSession.create` resolved; first result = the first `run` resolved. Repeat = \
