@@ -300,6 +300,11 @@ fn float16_weights_on_the_wire_widen_to_the_rounded_model_in_chromium() {
     let model = &a.bundle().expect("bundle written").manifest().models[0];
     let half = model.float16.as_ref().expect("silero has float32 weights");
     assert!(model.planes.is_none(), "the transport replaces the planes");
+    let hints = std::fs::read_to_string(bundle_dir.join("preload.html")).unwrap();
+    assert!(
+        hints.contains(&half.file) && !hints.contains(&model.file),
+        "{hints}"
+    );
     let transport = std::fs::read(bundle_dir.join(&half.file)).unwrap();
     let exact = std::fs::read(bundle_dir.join(&model.file)).unwrap();
     assert!(
