@@ -266,26 +266,8 @@ mod tests {
 
     #[test]
     fn a_model_without_qualifying_tensors_has_no_transport() {
-        use crate::model::onnx::{GraphProto, ModelProto, OperatorSetIdProto, ValueInfoProto};
-        use crate::tests::support::onnx_protos::{node, tensor_vi};
-        let model = ModelProto {
-            ir_version: 8,
-            opset_import: vec![OperatorSetIdProto {
-                domain: String::new(),
-                version: 17,
-            }],
-            graph: Some(GraphProto {
-                name: "g".into(),
-                node: vec![node("r", "Relu", "", &["x"], &["y"])],
-                input: vec![tensor_vi("x", 1)],
-                output: vec![ValueInfoProto {
-                    name: "y".into(),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
+        use crate::tests::support::onnx_protos::{float_model, node};
+        let model = float_model(vec![node("r", "Relu", "", &["x"], &["y"])]);
         let ort = crate::ort_format::convert_model(&model, Path::new("relu.onnx"), 0).unwrap();
         assert!(narrow(&ort, "relu").unwrap().is_none());
     }

@@ -1,10 +1,10 @@
 //! Bad input to the model readers and the operator extraction: every case is a typed error that
 //! names the file (and the node where there is one), never a panic.
 
-use super::support::onnx_protos::{node, tensor_vi};
+use super::support::onnx_protos::{float_model, node, tensor_vi};
 use crate::model::onnx::{
     attribute_proto::AttributeType, tensor_proto::DataLocation, AttributeProto, GraphProto,
-    ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
+    NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
 };
 use crate::model::{ort_schema as s, ModelFile, OnnxModel, OrtModel};
 use crate::ops::{required_ops, required_ops_of_files};
@@ -22,24 +22,6 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 
 fn ops_err(path: &Path) -> Error {
     required_ops_of_files(&[path], true).expect_err("expected an error")
-}
-
-fn onnx_model(nodes: Vec<NodeProto>) -> ModelProto {
-    ModelProto {
-        ir_version: 8,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 17,
-        }],
-        graph: Some(GraphProto {
-            name: "g".into(),
-            node: nodes,
-            input: vec![tensor_vi("x", 1)],
-            output: vec![tensor_vi("y", 1)],
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
 }
 
 /// A minimal `.ort` file with one node, written with the schema constants.
@@ -233,7 +215,7 @@ fn wrong_ort_format_version() {
 #[test]
 fn unknown_domain() {
     let dir = tempfile::tempdir().unwrap();
-    let mut model = onnx_model(vec![node(
+    let mut model = float_model(vec![node(
         "custom0",
         "Frobnicate",
         "com.example",
@@ -270,7 +252,7 @@ fn unknown_domain() {
 #[test]
 fn domain_not_imported() {
     let dir = tempfile::tempdir().unwrap();
-    let model = onnx_model(vec![node("z", "ZipMap", "ai.onnx.ml", &["x"], &["y"])]);
+    let model = float_model(vec![node("z", "ZipMap", "ai.onnx.ml", &["x"], &["y"])]);
     let p = write(dir.path(), "noimport.onnx", &model.encode_to_vec());
     let e = ops_err(&p);
     assert!(
@@ -283,7 +265,7 @@ fn domain_not_imported() {
 #[test]
 fn node_without_op_type() {
     let dir = tempfile::tempdir().unwrap();
-    let model = onnx_model(vec![
+    let model = float_model(vec![
         node("", "Relu", "", &["x"], &["t"]),
         node("", "", "", &["t"], &["y"]),
     ]);
@@ -414,7 +396,7 @@ fn nested_subgraphs_and_functions_in_onnx() {
         }],
         ..Default::default()
     };
-    let mut model = onnx_model(vec![
+    let mut model = float_model(vec![
         NodeProto {
             attribute: vec![AttributeProto {
                 name: "else_branch".into(),
@@ -447,7 +429,7 @@ fn nested_subgraphs_and_functions_in_onnx() {
 #[test]
 fn onnx_types_need_value_info() {
     let dir = tempfile::tempdir().unwrap();
-    let model = onnx_model(vec![
+    let model = float_model(vec![
         node("a", "Relu", "", &["x"], &["t"]),
         node("b", "Sigmoid", "", &["t"], &["y"]),
     ]);
@@ -498,7 +480,7 @@ fn external_data_tensors() {
         ],
         ..Default::default()
     };
-    let mut model = onnx_model(vec![node("add", "Add", "", &["x", "w"], &["y"])]);
+    let mut model = float_model(vec![node("add", "Add", "", &["x", "w"], &["y"])]);
     model
         .graph
         .as_mut()

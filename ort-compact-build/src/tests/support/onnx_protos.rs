@@ -1,6 +1,8 @@
 //! Small builders for hand-made ONNX models in tests.
 
-use crate::model::onnx::{type_proto, NodeProto, TypeProto, ValueInfoProto};
+use crate::model::onnx::{
+    type_proto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TypeProto, ValueInfoProto,
+};
 
 /// A tensor value of element type `elem_type` (ONNX `TensorProto.DataType`), shape unknown.
 pub fn tensor_vi(name: &str, elem_type: i32) -> ValueInfoProto {
@@ -25,6 +27,26 @@ pub fn node(name: &str, op: &str, domain: &str, inputs: &[&str], outputs: &[&str
         domain: domain.into(),
         input: inputs.iter().map(|s| s.to_string()).collect(),
         output: outputs.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+/// A model at ai.onnx opset 17 whose graph runs `nodes` from the float input `x` to the float
+/// output `y`.
+pub fn float_model(nodes: Vec<NodeProto>) -> ModelProto {
+    ModelProto {
+        ir_version: 8,
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: 17,
+        }],
+        graph: Some(GraphProto {
+            name: "g".into(),
+            node: nodes,
+            input: vec![tensor_vi("x", 1)],
+            output: vec![tensor_vi("y", 1)],
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
