@@ -22,6 +22,8 @@ pub const CMAKE: &str = "ORT_COMPACT_CMAKE";
 pub const NODE: &str = "ORT_COMPACT_NODE";
 /// `size`, `balanced` or `speed`: what to optimise the kernels for (see [`crate::build::Optimize`]).
 pub const OPTIMIZE: &str = "ORT_COMPACT_OPTIMIZE";
+/// Graph optimization level for `.onnx` models (`none`, `basic`, `extended`).
+pub const GRAPH_OPTIMIZATION: &str = "ORT_COMPACT_GRAPH_OPTIMIZATION";
 /// Emscripten SDK root (as set by `emsdk_env.sh`); `$EMSDK/upstream/emscripten/emcc` is tried.
 pub const EMSDK: &str = "EMSDK";
 

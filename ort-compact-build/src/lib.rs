@@ -46,6 +46,7 @@ mod error;
 pub mod fuzzing;
 mod model;
 mod ops;
+mod optimize;
 mod ort_format;
 mod outputs;
 mod pair;
@@ -70,6 +71,7 @@ pub use bundle::{
     WireWeights,
 };
 pub use error::{Error, Result};
+pub use optimize::GraphOptimization;
 pub use outputs::FileInfo;
 pub use progress::ProgressMode;
 pub use signature::{Dimension, Signature, TensorSignature};

@@ -126,6 +126,10 @@ pub struct ModelEntry {
     pub ort: String,
     /// The model file it came from.
     pub source: PathBuf,
+    /// The graph optimization level it was converted at (absent for an `.ort` input, written
+    /// as given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_optimization: Option<crate::optimize::GraphOptimization>,
     /// Inputs.
     pub inputs: Vec<crate::signature::TensorSignature>,
     /// Outputs.
@@ -133,12 +137,18 @@ pub struct ModelEntry {
 }
 
 impl ModelEntry {
-    /// Entry for a model named `name` with `signature`.
-    pub fn new(name: &str, source: &Path, signature: &Signature) -> ModelEntry {
+    /// Entry for a model named `name` with `signature`, converted at `graph_optimization`.
+    pub fn new(
+        name: &str,
+        source: &Path,
+        graph_optimization: Option<crate::optimize::GraphOptimization>,
+        signature: &Signature,
+    ) -> ModelEntry {
         ModelEntry {
             name: name.to_string(),
             ort: format!("{name}.ort"),
             source: source.to_path_buf(),
+            graph_optimization,
             inputs: signature.inputs.clone(),
             outputs: signature.outputs.clone(),
         }

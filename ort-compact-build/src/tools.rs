@@ -8,7 +8,11 @@
 //! // ONNX -> ORT format, natively.
 //! ort_compact_build::tools::convert_file(Path::new("model.onnx"), Path::new("model.ort"))?;
 //! // ORT's required_operators.config for the models.
-//! let config = ort_compact_build::tools::required_operators(&[Path::new("model.ort")], false)?;
+//! let config = ort_compact_build::tools::required_operators(
+//!     &[Path::new("model.ort")],
+//!     false,
+//!     ort_compact_build::GraphOptimization::None,
+//! )?;
 //! print!("{config}");
 //! # Ok::<(), ort_compact_build::Error>(())
 //! ```
@@ -17,10 +21,11 @@ use crate::cache::prune::{self, Current};
 use crate::error::{Error, Result};
 use crate::model::{ModelFile, OrtModel};
 use crate::ops::Collector;
+use crate::optimize::GraphOptimization;
 use std::path::{Path, PathBuf};
 
 pub use crate::cache::prune::{Area as CacheArea, Entry as CacheEntry, Outcome as PruneOutcome};
-pub use crate::ort_format::{convert, convert_file};
+pub use crate::ort_format::{convert, convert_file, convert_file_with, convert_with};
 pub use crate::outputs::size_report;
 pub use crate::progress::Progress;
 pub use crate::source::{Pins, Provisioner, SourceTree};
@@ -29,10 +34,15 @@ pub use crate::verify::{find_node, verify_dir, OutputSummary, VerifyReport};
 
 /// ORT's `required_operators.config` text for `models` (`.onnx` or `.ort`; the union over all
 /// of them), with per-operator types when `with_types` (`required_operators_and_types.config`).
-/// `.onnx` models are analysed through the native `.ort` converter, as [`crate::Builder`] does:
-/// opsets become each node's since-version and types are inferred.
-pub fn required_operators(models: &[impl AsRef<Path>], with_types: bool) -> Result<String> {
-    collect_operators(models, with_types, true)
+/// `.onnx` models are analysed through the native `.ort` converter, as [`crate::Builder`] does,
+/// their graphs optimized at `level` first: opsets become each node's since-version and types
+/// are inferred.
+pub fn required_operators(
+    models: &[impl AsRef<Path>],
+    with_types: bool,
+    level: GraphOptimization,
+) -> Result<String> {
+    collect_operators(models, with_types, Some(level))
 }
 
 /// ORT's config text for `models` read as they are: an `.onnx` model's operators at its
@@ -41,23 +51,24 @@ pub fn required_operators_unconverted(
     models: &[impl AsRef<Path>],
     with_types: bool,
 ) -> Result<String> {
-    collect_operators(models, with_types, false)
+    collect_operators(models, with_types, None)
 }
 
+/// The config of `models`, `.onnx` models converted at `level` (`None`: read as they are).
 fn collect_operators(
     models: &[impl AsRef<Path>],
     with_types: bool,
-    convert_onnx: bool,
+    level: Option<GraphOptimization>,
 ) -> Result<String> {
     let mut collector = Collector::new(with_types);
     for path in models {
         let path = path.as_ref();
-        match ModelFile::load(path)? {
-            ModelFile::Onnx(m) if convert_onnx => {
-                let bytes = crate::ort_format::convert_loaded(&m)?;
+        match (ModelFile::load(path)?, level) {
+            (ModelFile::Onnx(m), Some(level)) => {
+                let bytes = crate::ort_format::convert_loaded(&m, level)?;
                 collector.add_ort(&OrtModel::from_bytes(bytes, path)?)?;
             }
-            model => collector.add_model(&model)?,
+            (model, _) => collector.add_model(&model)?,
         }
     }
     Ok(collector.finish().to_string())

@@ -1,7 +1,10 @@
 //! `ort-compact build MODEL... --out DIR [--bundle DIR]`: the whole pipeline.
 
+use crate::graph::parse_graph_optimization;
 use ort_compact_build::tools::size_report;
-use ort_compact_build::{Builder, Flavor, Optimize, ProgressMode, Result, WireWeights};
+use ort_compact_build::{
+    Builder, Flavor, GraphOptimization, Optimize, ProgressMode, Result, WireWeights,
+};
 use std::path::PathBuf;
 
 /// Arguments of `ort-compact build`.
@@ -35,6 +38,11 @@ pub struct Args {
     /// Default: $ORT_COMPACT_OPTIMIZE, else balanced.
     #[arg(long, value_parser = parse_optimize)]
     optimize: Option<Optimize>,
+    /// Optimize the graphs of .onnx models before converting them: `none`, `basic`
+    /// (eliminations) or `extended`; the runtime is built for the optimized graphs' operators.
+    /// Default: $ORT_COMPACT_GRAPH_OPTIMIZATION, else none.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_graph_optimization)]
+    graph_optimization: Option<GraphOptimization>,
     /// Build with WebAssembly threads (not supported yet: refused with an error)
     #[arg(long)]
     threads: bool,
@@ -93,6 +101,9 @@ pub fn run(args: Args) -> Result<()> {
         });
     if let Some(dir) = args.cache_dir {
         b.cache_dir(dir);
+    }
+    if let Some(level) = args.graph_optimization {
+        b.graph_optimization(level);
     }
     if let Some(o) = args.optimize {
         b.optimize(o);

@@ -1,6 +1,7 @@
 //! `ort-compact convert`: turn an `.onnx` model into an ORT-format (`.ort`) model natively.
 
-use ort_compact_build::{tools, Result};
+use crate::graph::parse_graph_optimization;
+use ort_compact_build::{tools, GraphOptimization, Result};
 use std::path::PathBuf;
 
 /// Arguments of `ort-compact convert`.
@@ -11,6 +12,9 @@ pub struct Args {
     /// Where to write the `.ort` model (default: the model path with extension `.ort`).
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Optimize the graph first: `none` (default), `basic` (eliminations) or `extended`.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_graph_optimization, default_value = "none")]
+    graph_optimization: GraphOptimization,
 }
 
 /// Convert the model and report where it went.
@@ -18,7 +22,7 @@ pub fn run(args: Args) -> Result<()> {
     let output = args
         .output
         .unwrap_or_else(|| args.model.with_extension("ort"));
-    tools::convert_file(&args.model, &output)?;
+    tools::convert_file_with(&args.model, &output, args.graph_optimization)?;
     let size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
     println!("wrote {} ({size} bytes)", output.display());
     Ok(())

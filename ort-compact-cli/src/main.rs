@@ -8,6 +8,7 @@ use std::process::ExitCode;
 mod build;
 mod cache;
 mod convert;
+mod graph;
 mod ops;
 mod provision;
 mod toolchain;

@@ -1,7 +1,8 @@
 //! `ort-compact ops`: print the operators (optionally with types) that models need, in ONNX
 //! Runtime's `required_operators.config` format.
 
-use ort_compact_build::{tools, Error, Result};
+use crate::graph::parse_graph_optimization;
+use ort_compact_build::{tools, Error, GraphOptimization, Result};
 use std::path::PathBuf;
 
 /// Arguments of `ort-compact ops`.
@@ -14,6 +15,11 @@ pub struct Args {
     /// since-version and types are inferred, as for `.ort` inputs.
     #[arg(long)]
     convert: bool,
+    /// With a level, `.onnx` inputs are converted (as with --convert) after their graph is
+    /// optimized: `none`, `basic` (eliminations) or `extended`; the config lists the operators
+    /// of the optimized graph.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_graph_optimization)]
+    graph_optimization: Option<GraphOptimization>,
     /// Write the config to this file instead of stdout.
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -24,8 +30,9 @@ pub struct Args {
 
 /// Collect the operators of every model and print the config.
 pub fn run(args: Args) -> Result<()> {
-    let config = if args.convert {
-        tools::required_operators(&args.models, args.types)?
+    let config = if args.convert || args.graph_optimization.is_some() {
+        let level = args.graph_optimization.unwrap_or_default();
+        tools::required_operators(&args.models, args.types, level)?
     } else {
         tools::required_operators_unconverted(&args.models, args.types)?
     };

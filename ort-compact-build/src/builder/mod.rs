@@ -8,6 +8,7 @@ use crate::env::{self, Env};
 use crate::error::{Error, Result};
 use crate::model::{ModelFile, OrtModel};
 use crate::ops::{Collector, OpConfig, TypeFamilies};
+use crate::optimize::GraphOptimization;
 use crate::progress::{Progress, ProgressMode};
 use crate::runtime::RuntimeCache;
 use crate::signature::{self, Signature};
@@ -49,6 +50,7 @@ pub struct Builder {
     compressed_sizes: Option<bool>,
     bundle: Option<PathBuf>,
     wire_weights: WireWeights,
+    graph_optimization: Option<GraphOptimization>,
 }
 
 /// The target Rust mode links ONNX Runtime into.
@@ -82,6 +84,8 @@ fn runtime_flavor(explicit: Option<Flavor>, target: Option<&str>) -> Result<Opti
 struct Prepared {
     name: String,
     source: PathBuf,
+    /// The level an `.onnx` model was converted at (`None`: an `.ort` input).
+    graph_optimization: Option<GraphOptimization>,
     ort: OrtModel,
     signature: Signature,
 }
@@ -105,6 +109,7 @@ impl Builder {
             compressed_sizes: None,
             bundle: None,
             wire_weights: WireWeights::Exact,
+            graph_optimization: None,
         }
     }
 
@@ -218,6 +223,16 @@ impl Builder {
         self
     }
 
+    /// How much `.onnx` models' graphs are optimized before they are written as `.ort`
+    /// (default: `$ORT_COMPACT_GRAPH_OPTIMIZATION`, else [`GraphOptimization::None`]). A
+    /// minimal ONNX Runtime cannot optimize at load time: the `.ort` runs as written. The
+    /// runtime is built for the operators of the optimized graph. `.ort` inputs are used as
+    /// given.
+    pub fn graph_optimization(&mut self, level: GraphOptimization) -> &mut Self {
+        self.graph_optimization = Some(level);
+        self
+    }
+
     /// Run the pipeline; on error print it and panic (the build-script convention of cc-rs).
     pub fn build(&mut self) -> Artifacts {
         match self.try_build() {
@@ -310,8 +325,24 @@ impl Builder {
             },
         };
 
-        progress.say(format!("reading {} model(s)", self.models.len()));
-        let prepared = self.prepare_models(cargo)?;
+        let level = match self.graph_optimization {
+            Some(level) => level,
+            None => match env.get(env::GRAPH_OPTIMIZATION) {
+                None => GraphOptimization::default(),
+                Some(v) => GraphOptimization::parse(&v.to_string_lossy()).ok_or_else(|| {
+                    Error::Config(format!(
+                        "{}={v:?}: expected `none`, `basic` or `extended`",
+                        env::GRAPH_OPTIMIZATION
+                    ))
+                })?,
+            },
+        };
+
+        progress.say(format!(
+            "reading {} model(s) (graph optimization: {level})",
+            self.models.len()
+        ));
+        let prepared = self.prepare_models(cargo, level)?;
         let config = self.op_config(&prepared)?;
         let Some(flavor) = flavor else {
             std::fs::create_dir_all(&out_dir).map_err(|e| Error::io("creating", &out_dir, e))?;
@@ -417,20 +448,20 @@ impl Builder {
 
     /// Read and convert every model; in a build script (`cargo`) also announce the external
     /// data files of `.onnx` models to cargo, before reading them.
-    fn prepare_models(&self, cargo: bool) -> Result<Vec<Prepared>> {
+    fn prepare_models(&self, cargo: bool, level: GraphOptimization) -> Result<Vec<Prepared>> {
         let mut out: Vec<Prepared> = Vec::new();
         for path in &self.models {
             let file = ModelFile::load(path)?;
-            let ort = match file {
-                ModelFile::Ort(m) => m,
+            let (ort, graph_optimization) = match file {
+                ModelFile::Ort(m) => (m, None),
                 ModelFile::Onnx(m) => {
                     if cargo {
                         for data in m.external_data_files() {
                             println!("cargo:rerun-if-changed={}", data.display());
                         }
                     }
-                    let bytes = crate::ort_format::convert_loaded(&m)?;
-                    OrtModel::from_bytes(bytes, path.clone())?
+                    let bytes = crate::ort_format::convert_loaded(&m, level)?;
+                    (OrtModel::from_bytes(bytes, path.clone())?, Some(level))
                 }
             };
             let signature = signature::of_ort(&ort)?;
@@ -444,6 +475,7 @@ impl Builder {
             out.push(Prepared {
                 name,
                 source: path.clone(),
+                graph_optimization,
                 ort,
                 signature,
             });

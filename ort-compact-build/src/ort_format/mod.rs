@@ -40,7 +40,9 @@ mod write;
 use crate::error::{Error, Result};
 use crate::model::onnx::ModelProto;
 use crate::model::{read_model_file, OnnxModel};
+use crate::optimize::GraphOptimization;
 use prost::Message;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -71,21 +73,33 @@ const MAX_FLATBUFFER_BYTES: u64 = 2_000_000_000;
 /// External tensor data is read relative to the model's directory. The result is
 /// byte-for-byte reproducible.
 pub fn convert(onnx_path: &Path) -> Result<Vec<u8>> {
+    convert_with(onnx_path, GraphOptimization::None)
+}
+
+/// [`convert`], the graph optimized at `level` first.
+pub fn convert_with(onnx_path: &Path, level: GraphOptimization) -> Result<Vec<u8>> {
     let bytes = read_model_file(onnx_path)?;
     let model = ModelProto::decode(bytes.as_slice()).map_err(|e| Error::InvalidOnnx {
         path: onnx_path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    convert_model(&model, onnx_path, bytes.len() as u64)
+    convert_model(&model, onnx_path, bytes.len() as u64, level)
 }
 
 /// Convert a model already read as an [`OnnxModel`], without reading or decoding it again.
-pub(crate) fn convert_loaded(model: &OnnxModel) -> Result<Vec<u8>> {
-    convert_model(&model.proto, model.path(), model.proto.encoded_len() as u64)
+pub(crate) fn convert_loaded(model: &OnnxModel, level: GraphOptimization) -> Result<Vec<u8>> {
+    let size_hint = model.proto.encoded_len() as u64;
+    convert_model(&model.proto, model.path(), size_hint, level)
 }
 
-/// Convert an already decoded model; `path` locates external data and names the model in errors.
-pub fn convert_model(model: &ModelProto, path: &Path, size_hint: u64) -> Result<Vec<u8>> {
+/// Convert an already decoded model, its graph optimized at `level` (after local functions are
+/// inlined); `path` locates external data and names the model in errors.
+pub fn convert_model(
+    model: &ModelProto,
+    path: &Path,
+    size_hint: u64,
+    level: GraphOptimization,
+) -> Result<Vec<u8>> {
     let table = schema::table();
     let loc = tensor::ModelLocation::new(path);
     let mut opsets: HashMap<String, i64> = HashMap::new();
@@ -116,7 +130,11 @@ pub fn convert_model(model: &ModelProto, path: &Path, size_hint: u64) -> Result<
         }
     }
     let inlined = inline::inline_functions(model, table, &opsets, path)?;
-    let model = inlined.as_ref().unwrap_or(model);
+    let mut model = inlined.map_or(Cow::Borrowed(model), Cow::Owned);
+    if level != GraphOptimization::None {
+        crate::optimize::optimize(model.to_mut(), level);
+    }
+    let model = model.as_ref();
     let g = model.graph.as_ref().ok_or_else(|| Error::InvalidOnnx {
         path: path.to_path_buf(),
         reason: "the model has no graph".to_string(),
@@ -144,6 +162,11 @@ pub fn convert_model(model: &ModelProto, path: &Path, size_hint: u64) -> Result<
 /// to a temporary file in the output's directory that is renamed into place, so nothing is
 /// written when conversion fails.
 pub fn convert_file(input: &Path, output: &Path) -> Result<()> {
-    let bytes = convert(input)?;
+    convert_file_with(input, output, GraphOptimization::None)
+}
+
+/// [`convert_file`], the graph optimized at `level` first.
+pub fn convert_file_with(input: &Path, output: &Path, level: GraphOptimization) -> Result<()> {
+    let bytes = convert_with(input, level)?;
     crate::util::write_atomic(output, &bytes)
 }

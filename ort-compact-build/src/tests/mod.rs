@@ -11,6 +11,7 @@ mod e2e_runtime;
 mod ops_errors;
 mod ops_families;
 mod ops_oracle;
+mod optimize_e2e;
 mod reduce_behaviour;
 mod reduce_oracle;
 mod verify_model;

@@ -1,0 +1,147 @@
+//! The graph optimizer: rewrites of an ONNX graph that keep every output's value, run on the
+//! model after its local functions are inlined and before the `.ort` writer prepares it. A
+//! minimal ONNX Runtime cannot optimize at load time, so what this stage leaves in the `.ort`
+//! is what the browser runs on every inference; the ops stage reads the optimized graph, so the
+//! runtime holds the kernels the `.ort` really uses.
+//!
+//! Levels follow ONNX Runtime's: [`GraphOptimization::None`] writes the graph as it is,
+//! [`GraphOptimization::Basic`] runs the rewrites that need no new kernels (eliminations;
+//! constant folding comes next), [`GraphOptimization::Extended`] adds fusions into ORT's
+//! contrib kernels (none yet: it runs what `Basic` runs). Each pass is a small unit over one
+//! graph (`eliminate`); subgraphs are optimized first, and a value a subgraph reads from its
+//! enclosing graph, or a graph output, is never removed or renamed.
+
+mod eliminate;
+mod uses;
+
+use crate::model::onnx::{GraphProto, ModelProto};
+use std::fmt;
+
+/// How much the converter optimizes a model's graph before writing the `.ort`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GraphOptimization {
+    /// The graph as the model has it.
+    #[default]
+    None,
+    /// Rewrites that keep the operator kinds a model uses or remove some: eliminations of
+    /// `Identity` and of inference-mode `Dropout`.
+    Basic,
+    /// `Basic`, plus fusions into ONNX Runtime's contrib kernels (to come).
+    Extended,
+}
+
+impl GraphOptimization {
+    /// Parses `none`, `basic` or `extended`.
+    pub fn parse(s: &str) -> Option<GraphOptimization> {
+        match s {
+            "none" => Some(GraphOptimization::None),
+            "basic" => Some(GraphOptimization::Basic),
+            "extended" => Some(GraphOptimization::Extended),
+            _ => None,
+        }
+    }
+
+    /// The level's name, as [`GraphOptimization::parse`] reads it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GraphOptimization::None => "none",
+            GraphOptimization::Basic => "basic",
+            GraphOptimization::Extended => "extended",
+        }
+    }
+}
+
+impl fmt::Display for GraphOptimization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the optimizer needs to know of the model besides the graph.
+pub(crate) struct Model {
+    /// The model's ai.onnx opset.
+    pub opset: i64,
+}
+
+/// One rewrite: applies itself to one graph wherever it can, returns how often it did.
+struct Pass {
+    name: &'static str,
+    level: GraphOptimization,
+    run: fn(&Model, &mut GraphProto) -> usize,
+}
+
+const PASSES: &[Pass] = &[
+    Pass {
+        name: "Identity elimination",
+        level: GraphOptimization::Basic,
+        run: eliminate::identity,
+    },
+    Pass {
+        name: "Dropout elimination",
+        level: GraphOptimization::Basic,
+        run: eliminate::dropout,
+    },
+];
+
+/// Rewrites per pass, in pass order (passes that did nothing included).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Report {
+    /// (pass name, rewrites made).
+    pub passes: Vec<(&'static str, usize)>,
+}
+
+/// Optimize `model` in place at `level`.
+pub(crate) fn optimize(model: &mut ModelProto, level: GraphOptimization) -> Report {
+    let info = Model {
+        opset: model
+            .opset_import
+            .iter()
+            .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+            .map_or(0, |o| o.version),
+    };
+    let mut report = Report::default();
+    let Some(graph) = model.graph.as_mut() else {
+        return report;
+    };
+    for pass in PASSES.iter().filter(|p| p.level <= level) {
+        report
+            .passes
+            .push((pass.name, everywhere(graph, &|g| (pass.run)(&info, g))));
+    }
+    report
+}
+
+/// `run` over every subgraph of `g` (innermost first), then over `g`; rewrites summed.
+fn everywhere(g: &mut GraphProto, run: &dyn Fn(&mut GraphProto) -> usize) -> usize {
+    let mut n = 0;
+    for node in &mut g.node {
+        for attr in &mut node.attribute {
+            for sub in attr.g.iter_mut().chain(attr.graphs.iter_mut()) {
+                n += everywhere(sub, run);
+            }
+        }
+    }
+    n + run(g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_parse_print_and_order() {
+        for level in [
+            GraphOptimization::None,
+            GraphOptimization::Basic,
+            GraphOptimization::Extended,
+        ] {
+            assert_eq!(GraphOptimization::parse(level.as_str()), Some(level));
+            assert_eq!(level.to_string(), level.as_str());
+        }
+        assert_eq!(GraphOptimization::parse("all"), None);
+        assert!(GraphOptimization::None < GraphOptimization::Basic);
+        assert!(GraphOptimization::Basic < GraphOptimization::Extended);
+        assert_eq!(GraphOptimization::default(), GraphOptimization::None);
+    }
+}

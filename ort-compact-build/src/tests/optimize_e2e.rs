@@ -1,0 +1,78 @@
+//! The graph optimizer on a real model (silero VAD 5.1.2, as its PyPI package ships it): at
+//! `basic` its `Identity` nodes that only pass values along are gone, the `.ort` computes in
+//! Python onnxruntime 1.21.0 exactly what the unoptimized `.ort` computes, the compact runtime
+//! built for it (`Builder::graph_optimization`) matches Python on the original `.onnx`, and the
+//! output manifest records the level.
+
+use crate::model::ort::Graph;
+use crate::model::OrtModel;
+use crate::progress::ProgressMode;
+use crate::{Builder, GraphOptimization};
+use ort_compact_test_support::verify::*;
+use std::path::Path;
+
+/// Nodes of `op_type` in `g` and its subgraphs, and all nodes.
+fn count(g: Graph<'_>, op_type: &str) -> (usize, usize) {
+    let mut n = (0, 0);
+    for node in g.nodes() {
+        n.0 += usize::from(node.op_type() == Some(op_type));
+        n.1 += 1;
+        for a in node.attributes() {
+            for sub in a.g().into_iter().chain(a.graphs()) {
+                let (k, all) = count(sub, op_type);
+                n = (n.0 + k, n.1 + all);
+            }
+        }
+    }
+    n
+}
+
+fn converted(onnx: &Path, level: GraphOptimization, out: &Path) -> (usize, usize) {
+    let bytes = crate::ort_format::convert_with(onnx, level).unwrap();
+    std::fs::write(out, &bytes).unwrap();
+    let model = OrtModel::from_bytes(bytes, out).unwrap();
+    count(model.graph().unwrap(), "Identity")
+}
+
+#[test]
+fn basic_optimization_removes_silero_identities_and_keeps_its_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let onnx = located("silero_vad");
+    let (none_ort, basic_ort) = (tmp.path().join("none.ort"), tmp.path().join("basic.ort"));
+    let (identities, nodes) = converted(&onnx, GraphOptimization::None, &none_ort);
+    let (left, basic_nodes) = converted(&onnx, GraphOptimization::Basic, &basic_ort);
+    eprintln!("silero: Identity {identities} → {left}, nodes {nodes} → {basic_nodes}");
+    assert!(left < identities, "Identity {identities} → {left}");
+    assert_eq!(
+        nodes - basic_nodes,
+        identities - left,
+        "only Identity nodes go"
+    );
+    let before = reference(&none_ort, &silero_inputs(), tmp.path());
+    let after = reference(&basic_ort, &silero_inputs(), tmp.path());
+    assert_outputs_close(&after["outputs"], &before["outputs"], 0.0, "basic vs none");
+
+    let out = tmp.path().join("out");
+    let a = {
+        let mut b = Builder::new(&onnx);
+        b.out_dir(&out)
+            .graph_optimization(GraphOptimization::Basic)
+            .compressed_sizes(false)
+            .cargo_metadata(false)
+            .progress(ProgressMode::Stderr);
+        b.try_build()
+            .unwrap_or_else(|e| panic!("build failed: {e}"))
+    };
+    let ort = &a.models()[0].ort;
+    assert_eq!(
+        std::fs::read(ort).unwrap(),
+        std::fs::read(&basic_ort).unwrap()
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.manifest()).unwrap()).unwrap();
+    assert_eq!(manifest["models"][0]["graph_optimization"], "basic");
+    let expected = reference(&onnx, &silero_inputs(), tmp.path());
+    let actual = run_driver_in("run-node.mjs", &out, ort, &silero_inputs(), tmp.path());
+    let worst = assert_outputs_close(&actual["outputs"], &expected["outputs"], 1e-4, "runtime");
+    eprintln!("silero at basic in its compact runtime: largest difference to Python {worst:e}");
+}
