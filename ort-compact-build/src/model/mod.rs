@@ -16,9 +16,13 @@ pub mod ort;
 mod ort_diagnose;
 pub mod ort_schema;
 mod scope;
+mod tensor;
 
 pub use element_type::ElementType;
 pub use file::{read_model_file, ModelFile};
 pub use onnx_reader::{node_display_name, OnnxModel};
 pub use ort::OrtModel;
 pub(crate) use scope::{free_vars, subgraphs_of};
+pub(crate) use tensor::{
+    constant_to_initializer, tensor_bytes, ConstantValue, ModelLocation, STRING,
+};

@@ -16,10 +16,11 @@
 //! rejected.
 //!
 //! Module map: `schema` (operator table, generated data in `schema_table.txt`), `types` (type
-//! strings), `tensor` (tensor data, external data, `Constant` lifting), `inline` (function
+//! strings), `inline` (function
 //! expansion, with `losses`, `sequence_map`, `bernoulli`, `group_norm`, `cast_like`), `graph` (graph
 //! preparation, with `scope` and `topo`), `infer` (type inference), `resolver` (kernel type
-//! strings), `write` (flatbuffer writer).
+//! strings), `write` (flatbuffer writer). Tensor data and `Constant` lifting are `model`'s;
+//! the graph optimizer (`optimize`) runs after `inline`, before `graph`.
 
 mod bernoulli;
 mod cast_like;
@@ -32,7 +33,6 @@ mod resolver;
 mod schema;
 mod scope;
 mod sequence_map;
-mod tensor;
 mod topo;
 mod types;
 mod write;
@@ -101,7 +101,7 @@ pub fn convert_model(
     level: GraphOptimization,
 ) -> Result<Vec<u8>> {
     let table = schema::table();
-    let loc = tensor::ModelLocation::new(path);
+    let loc = crate::model::ModelLocation::new(path);
     let mut opsets: HashMap<String, i64> = HashMap::new();
     let mut opset_list: Vec<(String, i64)> = Vec::new();
     for o in &model.opset_import {

@@ -6,13 +6,13 @@
 
 use super::graph::{EdgeEnd, PreparedGraph, PreparedNode};
 use super::resolver::Resolver;
-use super::tensor::{tensor_bytes, ModelLocation, STRING};
 use super::{ORT_FILE_IDENTIFIER, ORT_FORMAT_VERSION};
 use crate::error::Result;
 use crate::model::onnx::{
     attribute_proto::AttributeType, tensor_shape_proto::dimension, type_proto, AttributeProto,
     ModelProto, NodeProto, SparseTensorProto, TensorProto, TypeProto,
 };
+use crate::model::{tensor_bytes, ModelLocation, STRING};
 use flatbuffers::{FlatBufferBuilder, Push, PushAlignment, TableFinishedWIPOffset, WIPOffset};
 
 type Table = WIPOffset<TableFinishedWIPOffset>;

@@ -3,7 +3,7 @@
 use super::{display_name, storable, PreparedNode};
 use crate::error::{Error, Result};
 use crate::model::onnx::{GraphProto, SparseTensorProto, TensorProto, TypeProto};
-use crate::ort_format::tensor::ModelLocation;
+use crate::model::ModelLocation;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 

@@ -15,11 +15,11 @@ mod resolve;
 mod values;
 
 use super::schema::{OpSchema, SchemaTable};
-use super::tensor::ModelLocation;
 use crate::error::Result;
 use crate::model::onnx::{
     type_proto, AttributeProto, GraphProto, NodeProto, SparseTensorProto, TensorProto, TypeProto,
 };
+use crate::model::ModelLocation;
 use std::borrow::Cow;
 use std::collections::HashMap;
 

@@ -4,8 +4,8 @@
 use super::{display_name, is_constant, Context};
 use crate::error::{Error, Result};
 use crate::model::onnx::{GraphProto, NodeProto, SparseTensorProto, TensorProto, TypeProto};
+use crate::model::{constant_to_initializer, ConstantValue, ModelLocation};
 use crate::ort_format::scope::{free_vars, shaped_tensor_type, subgraphs_of};
-use crate::ort_format::tensor::{constant_to_initializer, ConstantValue, ModelLocation};
 use crate::ort_format::topo::topo_order;
 use crate::ort_format::types::is_complete;
 use std::borrow::Cow;

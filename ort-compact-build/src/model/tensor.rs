@@ -1,11 +1,9 @@
-//! Tensor data for the ORT format: every fixed-size tensor is stored as little-endian raw bytes,
-//! whichever ONNX encoding it came in (raw, typed `*_data` fields, or an external data file).
-//! Also turns `Constant` nodes into initializers, as ONNX Runtime does when it loads a model.
+//! ONNX tensor data: the little-endian raw bytes of a fixed-size tensor, whichever ONNX encoding
+//! it came in (raw, typed `*_data` fields, or an external data file, read relative to the
+//! model), and the initializer a `Constant` node defines (as ONNX Runtime lifts them on load).
 
+use super::onnx::{attribute_proto::AttributeType, NodeProto, SparseTensorProto, TensorProto};
 use crate::error::{Error, Result};
-use crate::model::onnx::{
-    attribute_proto::AttributeType, NodeProto, SparseTensorProto, TensorProto,
-};
 use std::borrow::Cow;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
