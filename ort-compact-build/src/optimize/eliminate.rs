@@ -79,7 +79,11 @@ mod tests {
     }
 
     fn basic(mut m: ModelProto) -> ModelProto {
-        optimize(&mut m, GraphOptimization::Basic);
+        optimize(
+            &mut m,
+            std::path::Path::new("m.onnx"),
+            GraphOptimization::Basic,
+        );
         m
     }
 
@@ -246,7 +250,11 @@ mod tests {
             ..Default::default()
         }];
         let before = m.clone();
-        let report = optimize(&mut m, GraphOptimization::None);
+        let report = optimize(
+            &mut m,
+            std::path::Path::new("m.onnx"),
+            GraphOptimization::None,
+        );
         assert_eq!(m, before);
         assert!(report.passes.is_empty());
     }

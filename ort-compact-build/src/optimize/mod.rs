@@ -5,17 +5,20 @@
 //! runtime holds the kernels the `.ort` really uses.
 //!
 //! Levels follow ONNX Runtime's: [`GraphOptimization::None`] writes the graph as it is,
-//! [`GraphOptimization::Basic`] runs the rewrites that need no new kernels (eliminations;
-//! constant folding comes next), [`GraphOptimization::Extended`] adds fusions into ORT's
+//! [`GraphOptimization::Basic`] runs the rewrites that need no new kernels (constant folding
+//! and eliminations), [`GraphOptimization::Extended`] adds fusions into ORT's
 //! contrib kernels (none yet: it runs what `Basic` runs). Each pass is a small unit over one
 //! graph (`eliminate`); subgraphs are optimized first, and a value a subgraph reads from its
 //! enclosing graph, or a graph output, is never removed or renamed.
 
 mod eliminate;
+mod fold;
 mod uses;
 
 use crate::model::onnx::{GraphProto, ModelProto};
+use crate::model::ModelLocation;
 use std::fmt;
+use std::path::Path;
 
 /// How much the converter optimizes a model's graph before writing the `.ort`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -24,8 +27,8 @@ pub enum GraphOptimization {
     /// The graph as the model has it.
     #[default]
     None,
-    /// Rewrites that keep the operator kinds a model uses or remove some: eliminations of
-    /// `Identity` and of inference-mode `Dropout`.
+    /// Rewrites that keep the operator kinds a model uses or remove some: constant folding
+    /// and eliminations of `Identity` and of inference-mode `Dropout`.
     Basic,
     /// `Basic`, plus fusions into ONNX Runtime's contrib kernels (to come).
     Extended,
@@ -62,25 +65,37 @@ impl fmt::Display for GraphOptimization {
 pub(crate) struct Model {
     /// The model's ai.onnx opset.
     pub opset: i64,
+    /// Where the model is (external data of initializers the folder reads).
+    pub loc: ModelLocation,
 }
 
-/// One rewrite: applies itself to one graph wherever it can, returns how often it did.
+/// One rewrite: applies itself to a graph wherever it can, returns how often it did.
 struct Pass {
     name: &'static str,
     level: GraphOptimization,
     run: fn(&Model, &mut GraphProto) -> usize,
+    /// Whether `run` visits the subgraphs itself (else it runs on each graph, innermost first).
+    walks_subgraphs: bool,
 }
 
 const PASSES: &[Pass] = &[
     Pass {
+        name: "constant folding",
+        level: GraphOptimization::Basic,
+        run: fold::constants,
+        walks_subgraphs: true,
+    },
+    Pass {
         name: "Identity elimination",
         level: GraphOptimization::Basic,
         run: eliminate::identity,
+        walks_subgraphs: false,
     },
     Pass {
         name: "Dropout elimination",
         level: GraphOptimization::Basic,
         run: eliminate::dropout,
+        walks_subgraphs: false,
     },
 ];
 
@@ -91,23 +106,39 @@ pub(crate) struct Report {
     pub passes: Vec<(&'static str, usize)>,
 }
 
-/// Optimize `model` in place at `level`.
-pub(crate) fn optimize(model: &mut ModelProto, level: GraphOptimization) -> Report {
+/// Rounds of all passes at most: a rewrite can enable another (a fold after an elimination).
+const MAX_ROUNDS: usize = 4;
+
+/// Optimize `model` (the file `path`, for external data) in place at `level`.
+pub(crate) fn optimize(model: &mut ModelProto, path: &Path, level: GraphOptimization) -> Report {
     let info = Model {
         opset: model
             .opset_import
             .iter()
             .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
             .map_or(0, |o| o.version),
+        loc: ModelLocation::new(path),
     };
-    let mut report = Report::default();
+    let passes: Vec<&Pass> = PASSES.iter().filter(|p| p.level <= level).collect();
+    let mut report = Report {
+        passes: passes.iter().map(|p| (p.name, 0)).collect(),
+    };
     let Some(graph) = model.graph.as_mut() else {
         return report;
     };
-    for pass in PASSES.iter().filter(|p| p.level <= level) {
-        report
-            .passes
-            .push((pass.name, everywhere(graph, &|g| (pass.run)(&info, g))));
+    for _ in 0..MAX_ROUNDS {
+        let mut changed = false;
+        for (pass, (_, total)) in passes.iter().zip(&mut report.passes) {
+            let n = match pass.walks_subgraphs {
+                true => (pass.run)(&info, graph),
+                false => everywhere(graph, &|g| (pass.run)(&info, g)),
+            };
+            *total += n;
+            changed |= n > 0;
+        }
+        if !changed {
+            break;
+        }
     }
     report
 }

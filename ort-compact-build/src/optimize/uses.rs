@@ -40,6 +40,11 @@ impl Uses {
         self.observed.contains(name)
     }
 
+    /// How many node inputs of the graph read `name`.
+    pub fn readers(&self, name: &str) -> usize {
+        self.readers.get(name).copied().unwrap_or(0)
+    }
+
     /// Whether anything reads `name` (a node input, a subgraph, a graph output).
     pub fn used(&self, name: &str) -> bool {
         !name.is_empty() && (self.observed(name) || self.readers.contains_key(name))

@@ -132,7 +132,7 @@ pub fn convert_model(
     let inlined = inline::inline_functions(model, table, &opsets, path)?;
     let mut model = inlined.map_or(Cow::Borrowed(model), Cow::Owned);
     if level != GraphOptimization::None {
-        crate::optimize::optimize(model.to_mut(), level);
+        crate::optimize::optimize(model.to_mut(), path, level);
     }
     let model = model.as_ref();
     let g = model.graph.as_ref().ok_or_else(|| Error::InvalidOnnx {
