@@ -511,6 +511,20 @@ mod tests {
         let x = ints(&[2, 3], &[0, 1, 2, 3, 4, 5]);
         let t = run(&node("t", "Transpose", "", &["x"], &["y"]), &[Some(&x)]).unwrap();
         assert_eq!(t, ints(&[3, 2], &[0, 3, 1, 4, 2, 5]));
+        let cube = ints(&[1, 2, 3], &[0, 1, 2, 3, 4, 5]);
+        let perm = with_ints(
+            node("t", "Transpose", "", &["x"], &["y"]),
+            "perm",
+            &[2, 0, 1],
+        );
+        let t = run(&perm, &[Some(&cube)]).unwrap();
+        assert_eq!(t, ints(&[3, 1, 2], &[0, 3, 1, 4, 2, 5]));
+        let bad = with_ints(
+            node("t", "Transpose", "", &["x"], &["y"]),
+            "perm",
+            &[0, 0, 1],
+        );
+        assert!(run(&bad, &[Some(&cube)]).is_none(), "not a permutation");
 
         let slice = node("s", "Slice", "", &["x", "b", "e", "a", "s"], &["y"]);
         let (b, e, a, s) = (
