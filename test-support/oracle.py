@@ -9,6 +9,9 @@ Commands:
   reference MODEL INPUTS.json OUT.json
                               run MODEL in Python onnxruntime 1.21.0 with the harness-format
                               inputs ({name: {type, dims, data}}) and write outputs the same way
+  compare PAIRS.json OUT.json run both models of each pair ([{"id", "a", "b"}]) on the same
+                              seeded inputs made from a's signature; write {id: {"a": error or
+                              null, "b": error or null, "max_diff": largest absolute difference}}
 """
 import importlib.util
 import json
@@ -112,6 +115,73 @@ def vad(model, audio_path, out_path):
         json.dump(probabilities, f)
 
 
+ELEM_TYPES = {
+    "float": np.float32, "double": np.float64, "int8": np.int8, "uint8": np.uint8,
+    "int16": np.int16, "uint16": np.uint16, "int32": np.int32, "uint32": np.uint32,
+    "int64": np.int64, "uint64": np.uint64, "bool": np.bool_,
+}
+
+
+def synthesize(type_str, shape, rng):
+    """A seeded input for a model input of type `type_str` (onnxruntime's spelling)."""
+    if type_str.startswith("seq(") and type_str.endswith(")"):
+        return [synthesize(type_str[4:-1], [3], rng) for _ in range(2)]
+    elem = type_str[len("tensor("):-1] if type_str.startswith("tensor(") else None
+    if elem not in ELEM_TYPES:
+        raise ValueError(f"cannot make an input of type {type_str}")
+    dims = [d if isinstance(d, int) and d > 0 else 2 for d in (shape or [])]
+    dtype = ELEM_TYPES[elem]
+    if dtype == np.bool_:
+        return rng.random(dims) > 0.5
+    if np.issubdtype(dtype, np.integer):
+        return rng.integers(0, 2, dims).astype(dtype)
+    return rng.standard_normal(dims).astype(dtype)
+
+
+def largest_difference(x, y):
+    if isinstance(x, list):
+        return max([largest_difference(p, q) for p, q in zip(x, y)] + [0.0])
+    x, y = np.asarray(x), np.asarray(y)
+    if x.shape != y.shape or x.dtype != y.dtype:
+        return float("inf")
+    if x.size == 0:
+        return 0.0
+    if x.dtype.kind in "fc":
+        same = (x == y) | (np.isnan(x) & np.isnan(y))
+        return float(np.where(same, 0, np.abs(x.astype(np.float64) - y.astype(np.float64))).max())
+    return 0.0 if np.array_equal(x, y) else float("inf")
+
+
+def compare(pairs_path, out_path):
+    with open(pairs_path) as f:
+        pairs = json.load(f)
+    results = {}
+    for pair in pairs:
+        rng = np.random.default_rng(0)
+        outcome = {"a": None, "b": None, "max_diff": None}
+        try:
+            a = ort.InferenceSession(pair["a"], providers=["CPUExecutionProvider"])
+            feeds = {i.name: synthesize(i.type, i.shape, rng) for i in a.get_inputs()}
+        except Exception as e:  # noqa: BLE001 (reported to the test)
+            outcome["a"] = f"{type(e).__name__}: {e}"
+            results[pair["id"]] = outcome
+            continue
+        runs = {}
+        for side in ("a", "b"):
+            try:
+                sess = ort.InferenceSession(pair[side], providers=["CPUExecutionProvider"])
+                runs[side] = sess.run(None, feeds)
+            except Exception as e:  # noqa: BLE001
+                outcome[side] = f"{type(e).__name__}: {e}"
+        if "a" in runs and "b" in runs:
+            outcome["max_diff"] = max(
+                [largest_difference(x, y) for x, y in zip(runs["a"], runs["b"])] + [0.0])
+        results[pair["id"]] = outcome
+    with open(out_path, "w") as f:
+        json.dump(results, f)
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"locate": locate, "convert": convert, "reference": reference, "deformconv": deformconv, "vad": vad}[cmd](*args)
+    {"locate": locate, "convert": convert, "reference": reference, "deformconv": deformconv, "vad": vad,
+     "compare": compare}[cmd](*args)
