@@ -7,13 +7,13 @@ use crate::model::onnx::{GraphProto, NodeProto, TensorProto};
 /// ONNX `TensorProto.DataType` BOOL.
 const BOOL: i32 = 9;
 
-fn is_onnx(n: &NodeProto, op_type: &str) -> bool {
+pub(super) fn is_onnx(n: &NodeProto, op_type: &str) -> bool {
     n.op_type == op_type && (n.domain.is_empty() || n.domain == "ai.onnx")
 }
 
 /// Remove the nodes `removable` picks (returning the input and output to join) wherever their
 /// output is not observed.
-fn eliminate(
+pub(super) fn eliminate(
     g: &mut GraphProto,
     removable: impl Fn(&GraphProto, &Uses, &NodeProto) -> Option<(String, String)>,
 ) -> usize {

@@ -13,6 +13,7 @@
 
 mod eliminate;
 mod fold;
+mod noop;
 mod uses;
 
 use crate::model::onnx::{GraphProto, ModelProto};
@@ -27,8 +28,9 @@ pub enum GraphOptimization {
     /// The graph as the model has it.
     #[default]
     None,
-    /// Rewrites that keep the operator kinds a model uses or remove some: constant folding
-    /// and eliminations of `Identity` and of inference-mode `Dropout`.
+    /// Rewrites that keep the operator kinds a model uses or remove some: constant folding,
+    /// eliminations of `Identity`, inference-mode `Dropout` and no-op `Transpose`, `Slice`,
+    /// `Cast` and `Unsqueeze`/`Squeeze` pairs, and removal of nodes nothing reads.
     Basic,
     /// `Basic`, plus fusions into ONNX Runtime's contrib kernels (to come).
     Extended,
@@ -95,6 +97,18 @@ const PASSES: &[Pass] = &[
         name: "Dropout elimination",
         level: GraphOptimization::Basic,
         run: eliminate::dropout,
+        walks_subgraphs: false,
+    },
+    Pass {
+        name: "no-op elimination",
+        level: GraphOptimization::Basic,
+        run: noop::noops,
+        walks_subgraphs: false,
+    },
+    Pass {
+        name: "dead node removal",
+        level: GraphOptimization::Basic,
+        run: noop::dead,
         walks_subgraphs: false,
     },
 ];

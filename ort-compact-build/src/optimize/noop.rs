@@ -1,0 +1,288 @@
+//! Nodes that do nothing to their input, and nodes whose outputs nothing reads.
+//!
+//! No-ops: `Transpose` with the identity permutation, `Slice` over whole axes (every start 0,
+//! every end past the end, every step 1), `Cast` to the type the input already has (when the
+//! model says which), and `Squeeze` of an `Unsqueeze` over the same axes.
+
+use super::eliminate::{eliminate, is_onnx};
+use super::uses::{initializer, remove, Uses};
+use super::Model;
+use crate::model::onnx::{type_proto, AttributeProto, GraphProto, NodeProto};
+use crate::model::{tensor_bytes, ModelLocation};
+use std::collections::HashMap;
+
+/// Ends at least this big slice to the end of any axis.
+const TO_THE_END: i64 = i32::MAX as i64;
+
+fn attr<'n>(n: &'n NodeProto, name: &str) -> Option<&'n AttributeProto> {
+    n.attribute.iter().find(|a| a.name == name)
+}
+
+/// The integers of the initializer `name` of `g` (int64 or int32).
+fn constant_ints(g: &GraphProto, loc: &ModelLocation, name: &str) -> Option<Vec<i64>> {
+    let t = initializer(g, name)?;
+    let bytes = tensor_bytes(loc, t).ok()?;
+    match t.data_type {
+        7 => Some(
+            bytes
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
+                .collect(),
+        ),
+        6 => Some(
+            bytes
+                .chunks_exact(4)
+                .map(|c| i64::from(i32::from_le_bytes(c.try_into().unwrap_or_default())))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// A node's integer list: from input `input` (opset ≥ `since`) or attribute `name`.
+fn ints_of(
+    model: &Model,
+    g: &GraphProto,
+    n: &NodeProto,
+    name: &str,
+    input: usize,
+    since: i64,
+) -> Option<Vec<i64>> {
+    if model.opset >= since {
+        let i = n.input.get(input).filter(|i| !i.is_empty())?;
+        constant_ints(g, &model.loc, i)
+    } else {
+        attr(n, name).map(|a| a.ints.clone())
+    }
+}
+
+/// Element types the model states for values of `g`: inputs, `value_info`, initializers, and
+/// `Cast` outputs.
+fn elem_types(g: &GraphProto) -> HashMap<String, i32> {
+    let mut out = HashMap::new();
+    for vi in g.input.iter().chain(&g.value_info).chain(&g.output) {
+        if let Some(type_proto::Value::TensorType(t)) =
+            vi.r#type.as_ref().and_then(|t| t.value.as_ref())
+        {
+            if t.elem_type != 0 {
+                out.insert(vi.name.clone(), t.elem_type);
+            }
+        }
+    }
+    for t in &g.initializer {
+        out.insert(t.name.clone(), t.data_type);
+    }
+    for n in g.node.iter().filter(|n| is_onnx(n, "Cast")) {
+        if let (Some(o), Some(to)) = (n.output.first(), attr(n, "to")) {
+            out.insert(o.clone(), to.i as i32);
+        }
+    }
+    out
+}
+
+fn is_noop(model: &Model, g: &GraphProto, types: &HashMap<String, i32>, n: &NodeProto) -> bool {
+    match n.op_type.as_str() {
+        "Transpose" if is_onnx(n, "Transpose") => {
+            attr(n, "perm").is_some_and(|p| p.ints.iter().enumerate().all(|(k, &a)| a == k as i64))
+        }
+        "Slice" if is_onnx(n, "Slice") => {
+            let list = |name, input| ints_of(model, g, n, name, input, 10);
+            let (Some(starts), Some(ends)) = (list("starts", 1), list("ends", 2)) else {
+                return false;
+            };
+            let steps_one = match n.input.get(4).filter(|s| !s.is_empty()) {
+                None => true,
+                Some(_) => list("steps", 4).is_some_and(|s| s.iter().all(|&s| s == 1)),
+            };
+            starts.iter().all(|&s| s == 0) && ends.iter().all(|&e| e >= TO_THE_END) && steps_one
+        }
+        "Cast" if is_onnx(n, "Cast") => {
+            let to = attr(n, "to").map(|a| a.i as i32);
+            let from = n.input.first().and_then(|i| types.get(i.as_str())).copied();
+            to.is_some() && to == from
+        }
+        _ => false,
+    }
+}
+
+/// No-op `Transpose`, `Slice` and `Cast` nodes, and `Squeeze` of an `Unsqueeze` over the same
+/// axes: their readers read their input.
+pub(super) fn noops(model: &Model, g: &mut GraphProto) -> usize {
+    let types = elem_types(g);
+    let producer: HashMap<String, usize> = g
+        .node
+        .iter()
+        .enumerate()
+        .flat_map(|(k, n)| n.output.iter().map(move |o| (o.clone(), k)))
+        .collect();
+    eliminate(g, |g, _, n| {
+        let through = |input: &String| Some((input.clone(), n.output.first()?.clone()));
+        if n.output.len() != 1 || n.input.is_empty() {
+            return None;
+        }
+        if is_noop(model, g, &types, n) {
+            return through(&n.input[0]);
+        }
+        if !is_onnx(n, "Squeeze") {
+            return None;
+        }
+        let u = &g.node[*producer.get(&n.input[0])?];
+        let axes = |x: &NodeProto| ints_of(model, g, x, "axes", 1, 13);
+        let same = is_onnx(u, "Unsqueeze")
+            && axes(u).is_some_and(|a| a.iter().all(|&a| a >= 0) && Some(&a) == axes(n).as_ref());
+        same.then(|| through(&u.input[0])).flatten()
+    })
+}
+
+/// Nodes (of ai.onnx, without subgraphs) whose outputs nothing reads.
+pub(super) fn dead(_: &Model, g: &mut GraphProto) -> usize {
+    let uses = Uses::of(g);
+    let gone: Vec<usize> = g
+        .node
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| {
+            let plain = (n.domain.is_empty() || n.domain == "ai.onnx")
+                && n.attribute
+                    .iter()
+                    .all(|a| a.g.is_none() && a.graphs.is_empty());
+            plain && !n.output.is_empty() && n.output.iter().all(|o| !uses.used(o))
+        })
+        .map(|(k, _)| k)
+        .collect();
+    remove(g, &gone)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::onnx::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto};
+    use crate::optimize::{optimize, GraphOptimization};
+    use crate::tests::support::onnx_protos::{float_model, node, tensor_vi};
+    use std::path::Path;
+
+    fn ints(name: &str, v: &[i64]) -> TensorProto {
+        TensorProto {
+            name: name.into(),
+            data_type: 7,
+            dims: vec![v.len() as i64],
+            int64_data: v.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    fn with(mut n: NodeProto, name: &str, i: i64, list: &[i64]) -> NodeProto {
+        n.attribute.push(AttributeProto {
+            name: name.into(),
+            i,
+            ints: list.to_vec(),
+            r#type: if list.is_empty() { 2 } else { 7 },
+            ..Default::default()
+        });
+        n
+    }
+
+    /// The op types left after `basic`, with `initializers` added to the graph.
+    fn left(nodes: Vec<NodeProto>, initializers: Vec<TensorProto>) -> Vec<String> {
+        let mut m: ModelProto = float_model(nodes);
+        m.graph.as_mut().unwrap().initializer = initializers;
+        optimize(&mut m, Path::new("m.onnx"), GraphOptimization::Basic);
+        let g: &GraphProto = m.graph.as_ref().unwrap();
+        g.node.iter().map(|n| n.op_type.clone()).collect()
+    }
+
+    fn relu_after(n: NodeProto) -> Vec<NodeProto> {
+        vec![n, node("r", "Relu", "", &["t"], &["y"])]
+    }
+
+    #[test]
+    fn identity_permutations_and_whole_slices_go_others_stay() {
+        let t = |perm: &[i64]| with(node("t", "Transpose", "", &["x"], &["t"]), "perm", 0, perm);
+        assert_eq!(left(relu_after(t(&[0, 1, 2])), vec![]), ["Relu"]);
+        assert_eq!(
+            left(relu_after(t(&[0, 2, 1])), vec![]),
+            ["Transpose", "Relu"]
+        );
+        let default = node("t", "Transpose", "", &["x"], &["t"]);
+        assert_eq!(
+            left(relu_after(default), vec![]),
+            ["Transpose", "Relu"],
+            "reverses"
+        );
+
+        let slice = || relu_after(node("s", "Slice", "", &["x", "b", "e"], &["t"]));
+        let whole = vec![ints("b", &[0, 0]), ints("e", &[i64::MAX, i64::MAX])];
+        assert_eq!(left(slice(), whole), ["Relu"]);
+        let part = vec![ints("b", &[0, 1]), ints("e", &[i64::MAX, i64::MAX])];
+        assert_eq!(left(slice(), part), ["Slice", "Relu"]);
+        let short = vec![ints("b", &[0]), ints("e", &[3])];
+        assert_eq!(
+            left(slice(), short),
+            ["Slice", "Relu"],
+            "an end that may cut"
+        );
+    }
+
+    #[test]
+    fn casts_to_the_type_the_input_has_go() {
+        // x is float (1): a Cast to float does nothing, to int64 (7) it does.
+        let cast = |to: i64| relu_after(with(node("c", "Cast", "", &["x"], &["t"]), "to", to, &[]));
+        assert_eq!(left(cast(1), vec![]), ["Relu"]);
+        assert_eq!(left(cast(7), vec![]), ["Cast", "Relu"]);
+        // A Cast of a Cast's output to the same type.
+        let twice = vec![
+            with(node("a", "Cast", "", &["x"], &["a"]), "to", 7, &[]),
+            with(node("b", "Cast", "", &["a"], &["b"]), "to", 7, &[]),
+            with(node("c", "Cast", "", &["b"], &["y"]), "to", 1, &[]),
+        ];
+        assert_eq!(left(twice, vec![]), ["Cast", "Cast"]);
+    }
+
+    #[test]
+    fn squeeze_of_unsqueeze_over_the_same_axes_goes_with_it() {
+        let pair = |squeeze_axes: &str| {
+            vec![
+                node("u", "Unsqueeze", "", &["x", "axes"], &["u"]),
+                node("s", "Squeeze", "", &["u", squeeze_axes], &["t"]),
+                node("r", "Relu", "", &["t"], &["y"]),
+            ]
+        };
+        let axes = || vec![ints("axes", &[0, 2]), ints("other", &[0])];
+        assert_eq!(
+            left(pair("axes"), axes()),
+            ["Relu"],
+            "the Unsqueeze is dead then"
+        );
+        assert_eq!(
+            left(pair("other"), axes()),
+            ["Unsqueeze", "Squeeze", "Relu"]
+        );
+        let mut read = pair("axes");
+        read.push(node("k", "Relu", "", &["u"], &["k"]));
+        let mut m = float_model(read);
+        m.graph.as_mut().unwrap().initializer = axes();
+        m.graph.as_mut().unwrap().output.push(tensor_vi("k", 1));
+        optimize(&mut m, Path::new("m.onnx"), GraphOptimization::Basic);
+        let ops: Vec<&str> = m
+            .graph
+            .as_ref()
+            .unwrap()
+            .node
+            .iter()
+            .map(|n| n.op_type.as_str())
+            .collect();
+        assert_eq!(
+            ops,
+            ["Unsqueeze", "Relu", "Relu"],
+            "the Unsqueeze has another reader"
+        );
+    }
+
+    #[test]
+    fn nodes_nothing_reads_go() {
+        let nodes = vec![
+            node("a", "Relu", "", &["x"], &["unused"]),
+            node("r", "Relu", "", &["x"], &["y"]),
+        ];
+        assert_eq!(left(nodes, vec![]), ["Relu"]);
+    }
+}
