@@ -1,0 +1,77 @@
+//! `--graph-optimization` on `convert` and `ops`: the optimized graph is what gets written and
+//! what the operators are listed for; a level that does not exist is refused by the parser.
+
+use ort_compact_test_support::oracle::oracle_model;
+use std::process::{Command, Output};
+
+fn run(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ort-compact"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(s)
+}
+
+#[test]
+fn convert_and_ops_work_on_the_optimized_graph() {
+    let t = tempfile::tempdir().unwrap();
+    let onnx = oracle_model("silero-vad/silero_vad").onnx();
+    let mut sizes = Vec::new();
+    for level in ["none", "basic"] {
+        let out = t.path().join(format!("{level}.ort"));
+        let r = run(&[
+            os("convert"),
+            onnx.as_os_str(),
+            os("-o"),
+            out.as_os_str(),
+            os("--graph-optimization"),
+            os(level),
+        ]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        sizes.push(std::fs::metadata(&out).unwrap().len());
+    }
+    assert!(sizes[1] < sizes[0], "{sizes:?}");
+
+    let ops = |flags: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![os("ops")];
+        args.extend(flags.iter().map(|f| os(f)));
+        args.push(onnx.as_os_str());
+        let r = run(&args);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        String::from_utf8(r.stdout).unwrap()
+    };
+    let (plain, optimized) = (ops(&["--convert"]), ops(&["--graph-optimization", "basic"]));
+    assert!(plain.contains("Transpose"), "{plain}");
+    assert!(!optimized.contains("Transpose"), "{optimized}");
+}
+
+#[test]
+fn an_unknown_level_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let onnx = oracle_model("silero-vad/silero_vad").onnx();
+    let out = t.path().join("m.ort");
+    for sub in ["convert", "ops", "build"] {
+        let r = run(&[
+            os(sub),
+            onnx.as_os_str(),
+            os("--graph-optimization"),
+            os("all"),
+            os(if sub == "build" { "--out" } else { "-o" }),
+            out.as_os_str(),
+        ]);
+        assert_eq!(
+            r.status.code(),
+            Some(2),
+            "{sub}: clap's usage-error exit code"
+        );
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(
+            err.contains("`all`: expected `none`, `basic` or `extended`"),
+            "{sub}: {err}"
+        );
+        assert!(!out.exists(), "{sub}: nothing written");
+    }
+}
