@@ -15,6 +15,10 @@ mod eliminate;
 mod fold;
 mod noop;
 mod uses;
+mod value;
+mod weights;
+#[cfg(test)]
+pub(crate) use weights::tests as weights_tests;
 
 use crate::model::onnx::{GraphProto, ModelProto};
 use crate::model::ModelLocation;
@@ -29,7 +33,7 @@ pub enum GraphOptimization {
     #[default]
     None,
     /// Rewrites that keep the operator kinds a model uses or remove some: constant folding,
-    /// eliminations of `Identity`, inference-mode `Dropout` and no-op `Transpose`, `Slice`,
+    /// `BatchNormalization` folded into the `Conv` before it, eliminations of `Identity`, inference-mode `Dropout` and no-op `Transpose`, `Slice`,
     /// `Cast` and `Unsqueeze`/`Squeeze` pairs, and removal of nodes nothing reads.
     Basic,
     /// `Basic`, plus fusions into ONNX Runtime's contrib kernels (to come).
@@ -86,6 +90,12 @@ const PASSES: &[Pass] = &[
         level: GraphOptimization::Basic,
         run: fold::constants,
         walks_subgraphs: true,
+    },
+    Pass {
+        name: "Conv + BatchNormalization folding",
+        level: GraphOptimization::Basic,
+        run: weights::conv_batch_norm,
+        walks_subgraphs: false,
     },
     Pass {
         name: "Identity elimination",

@@ -139,3 +139,30 @@ fn corpus_models_compute_the_same_at_basic() {
         pairs.len()
     );
 }
+
+/// Conv + BatchNormalization folded at `basic` (with and without a Conv bias): Python
+/// onnxruntime 1.21.0 computes with the folded `.ort` what it computes with the original.
+#[test]
+fn folded_batch_normalization_computes_what_the_pair_did() {
+    use prost::Message;
+    let tmp = tempfile::tempdir().unwrap();
+    for with_bias in [true, false] {
+        let onnx = tmp.path().join(format!("conv_bn_{with_bias}.onnx"));
+        let model = crate::optimize::weights_tests::conv_bn_model(with_bias);
+        std::fs::write(&onnx, model.encode_to_vec()).unwrap();
+        let ort = tmp.path().join(format!("conv_bn_{with_bias}.ort"));
+        let bytes = crate::ort_format::convert_with(&onnx, GraphOptimization::Basic).unwrap();
+        std::fs::write(&ort, &bytes).unwrap();
+        let (_, nodes) = count(
+            OrtModel::from_bytes(bytes, &ort).unwrap().graph().unwrap(),
+            "",
+        );
+        assert_eq!(nodes, 2, "Conv and Relu");
+        let x = (0..18).map(|i| f64::from(i % 7) * 0.3 - 0.9);
+        let inputs = serde_json::json!({ "x": tensor("float32", &[1, 2, 3, 3], f32_values(x)) });
+        let expected = reference(&onnx, &inputs, tmp.path());
+        let actual = reference(&ort, &inputs, tmp.path());
+        let worst = assert_outputs_close(&actual["outputs"], &expected["outputs"], 1e-5, "folded");
+        eprintln!("Conv+BN folded (bias {with_bias}): largest difference {worst:e}");
+    }
+}

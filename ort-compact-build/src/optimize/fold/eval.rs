@@ -3,9 +3,9 @@
 //! it does not overflow (or divide by zero); float arithmetic is one IEEE operation per element
 //! in the tensor's own precision, as the kernels compute it. Anything else is left to run.
 
-use super::value::{axis, count, dtype, elem_size, strides, Value};
 use crate::model::onnx::{AttributeProto, NodeProto};
 use crate::model::ModelLocation;
+use crate::optimize::value::{axis, count, dtype, elem_size, strides, Value};
 
 fn attr<'n>(n: &'n NodeProto, name: &str) -> Option<&'n AttributeProto> {
     n.attribute.iter().find(|a| a.name == name)

@@ -6,14 +6,13 @@
 //! else reads: folding never makes the model much bigger.
 
 mod eval;
-mod value;
 
 use super::uses::{remove, Uses};
+use super::value::Value;
 use super::Model;
 use crate::model::onnx::{tensor_shape_proto::dimension, type_proto, GraphProto, NodeProto};
 use crate::model::{constant_to_initializer, ConstantValue};
 use std::collections::{HashMap, HashSet};
-use value::Value;
 
 /// A folded tensor may be this big whatever its inputs' size (bigger only if they are).
 pub(super) const MAX_GROWTH_BYTES: usize = 4 * 1024;
@@ -305,7 +304,12 @@ mod tests {
         // A transposed 16 KiB weight replaces the weight when nothing else reads it, and is
         // left alone when something does.
         let weight = || {
-            let v = Value::new(value::dtype::FLOAT, vec![64, 64], vec![0u8; 16384]).unwrap();
+            let v = Value::new(
+                crate::optimize::value::dtype::FLOAT,
+                vec![64, 64],
+                vec![0u8; 16384],
+            )
+            .unwrap();
             v.to_proto("w")
         };
         let mut alone = float_model(vec![
