@@ -33,7 +33,8 @@ pub enum GraphOptimization {
     #[default]
     None,
     /// Rewrites that keep the operator kinds a model uses or remove some: constant folding,
-    /// `BatchNormalization` folded into the `Conv` before it, eliminations of `Identity`, inference-mode `Dropout` and no-op `Transpose`, `Slice`,
+    /// `BatchNormalization`, per-channel `Add` and `Mul` folded into the `Conv` before them,
+    /// eliminations of `Identity`, inference-mode `Dropout` and no-op `Transpose`, `Slice`,
     /// `Cast` and `Unsqueeze`/`Squeeze` pairs, and removal of nodes nothing reads.
     Basic,
     /// `Basic`, plus fusions into ONNX Runtime's contrib kernels (to come).
@@ -95,6 +96,18 @@ const PASSES: &[Pass] = &[
         name: "Conv + BatchNormalization folding",
         level: GraphOptimization::Basic,
         run: weights::conv_batch_norm,
+        walks_subgraphs: false,
+    },
+    Pass {
+        name: "Conv + Add folding",
+        level: GraphOptimization::Basic,
+        run: weights::conv_add,
+        walks_subgraphs: false,
+    },
+    Pass {
+        name: "Conv + Mul folding",
+        level: GraphOptimization::Basic,
+        run: weights::conv_mul,
         walks_subgraphs: false,
     },
     Pass {

@@ -1,9 +1,11 @@
-//! Folding into weights: a `BatchNormalization` that only normalises a `Conv`'s output, with
-//! constant parameters, becomes part of the `Conv`'s weight and bias. The arithmetic is ONNX
-//! Runtime's own, in float32 and in its order: per output channel `s = scale / sqrt(var + eps)`,
-//! `W' = W * s`, and `B' = (B - mean) * s + bias` (or `bias - mean * s` without a `Conv` bias).
-//! The rounding of the fused weights is what stock onnxruntime-web computes when it fuses the
-//! same pair at load, not what the unfused graph computes.
+//! Folding into weights: a `BatchNormalization`, an `Add` of a per-channel bias or a `Mul` by
+//! a per-channel (or scalar) factor that only takes a `Conv`'s output, with constant
+//! parameters, becomes part of the `Conv`'s weight and bias. The arithmetic is ONNX Runtime's
+//! own, in float32 and in its order: for `BatchNormalization`, per output channel
+//! `s = scale / sqrt(var + eps)`, `W' = W * s`, `B' = (B - mean) * s + bias` (or
+//! `bias - mean * s` without a `Conv` bias); for `Add`, `B' = B + b`; for `Mul`, `W' = W * m`,
+//! `B' = B * m`. The rounding of the fused weights is what stock onnxruntime-web computes when
+//! it fuses the same pair at load, not what the unfused graph computes.
 
 use super::eliminate::is_onnx;
 use super::uses::{remove, Uses};
@@ -30,17 +32,87 @@ fn float_value(dims: Vec<i64>, v: &[f32]) -> Option<Value> {
     )
 }
 
-/// A fusion to apply: the `Conv` and `BatchNormalization` node indices and the new weight and
-/// bias.
-struct Fusion {
-    conv: usize,
-    bn: usize,
+/// A `Conv`'s constant weight (float32, rank > 2) and bias.
+struct Conv {
     weight: Value,
-    bias: Value,
+    w: Vec<f32>,
+    bias: Option<Vec<f32>>,
+    /// Output channels (the weight's first dimension).
+    channels: usize,
 }
+
+impl Conv {
+    fn of(conv: &NodeProto, constant: &dyn Fn(&str) -> Option<Value>) -> Option<Conv> {
+        let weight = constant(conv.input.get(1)?)?;
+        let w = floats(&weight)?;
+        if weight.dims.len() <= 2 {
+            return None;
+        }
+        let channels = usize::try_from(weight.dims[0]).ok()?;
+        let bias = match conv.input.get(2).filter(|b| !b.is_empty()) {
+            Some(name) => Some(
+                constant(name)
+                    .filter(|v| v.dims.len() == 1)
+                    .as_ref()
+                    .and_then(floats)
+                    .filter(|b| b.len() == channels)?,
+            ),
+            None => None,
+        };
+        Some(Conv {
+            weight,
+            w,
+            bias,
+            channels,
+        })
+    }
+
+    /// The weight with output channel `c`'s block multiplied by `s[c]`.
+    fn scaled(&self, s: &[f32]) -> Vec<f32> {
+        let block = self.w.len() / self.channels.max(1);
+        self.w
+            .iter()
+            .enumerate()
+            .map(|(i, x)| x * s[i / block])
+            .collect()
+    }
+}
+
+/// What a fusion makes of the `Conv`'s weight and bias (`None`: unchanged).
+type Fused = (Option<Vec<f32>>, Option<Vec<f32>>);
+
+/// A node that may follow a `Conv` and fold into it: its constant parameters against `conv`.
+type Follower = fn(&NodeProto, &Conv, &Uses, &dyn Fn(&str) -> Option<Value>) -> Option<Fused>;
 
 /// `Conv` → `BatchNormalization` pairs folded; returns how many.
 pub(super) fn conv_batch_norm(model: &Model, g: &mut GraphProto) -> usize {
+    fold_into_conv(model, g, batch_norm)
+}
+
+/// `Conv` → `Add` of a constant per-channel (or `[C,1,1]`-shaped) bias, folded; returns how many.
+pub(super) fn conv_add(model: &Model, g: &mut GraphProto) -> usize {
+    fold_into_conv(model, g, add)
+}
+
+/// `Conv` → `Mul` by a constant per-channel factor or scalar, folded; returns how many.
+pub(super) fn conv_mul(model: &Model, g: &mut GraphProto) -> usize {
+    fold_into_conv(model, g, mul)
+}
+
+/// A fusion to apply: the `Conv` and follower node indices and the new weight and bias.
+struct Fusion {
+    conv: usize,
+    next: usize,
+    fused: Fused,
+    dims: Vec<i64>,
+    channels: usize,
+}
+
+/// Every `Conv` whose output only `follower` reads (and nothing observes) takes the follower in.
+fn fold_into_conv(model: &Model, g: &mut GraphProto, follower: Follower) -> usize {
+    if model.opset < 7 {
+        return 0; // the followers' older versions broadcast and normalise differently
+    }
     let uses = Uses::of(g);
     let fed: HashSet<&str> = g.input.iter().map(|i| i.name.as_str()).collect();
     let constants: HashMap<&str, &TensorProto> = g
@@ -65,28 +137,50 @@ pub(super) fn conv_batch_norm(model: &Model, g: &mut GraphProto) -> usize {
             if !is_onnx(conv, "Conv") || uses.observed(y) || uses.readers(y) != 1 {
                 return None;
             }
-            let bn_index = *readers.get(y.as_str())?;
-            fuse(conv, &g.node[bn_index], &uses, &constant).map(|(weight, bias)| Fusion {
+            let next_index = *readers.get(y.as_str())?;
+            let next = &g.node[next_index];
+            if next.input.first() != Some(y) || next.output.is_empty() {
+                return None;
+            }
+            let params = Conv::of(conv, &constant)?;
+            let fused = follower(next, &params, &uses, &constant)?;
+            Some(Fusion {
                 conv: k,
-                bn: bn_index,
-                weight,
-                bias,
+                next: next_index,
+                fused,
+                dims: params.weight.dims.clone(),
+                channels: params.channels,
             })
         })
         .collect();
     let mut names: HashSet<String> = g.initializer.iter().map(|t| t.name.clone()).collect();
     let mut gone = Vec::new();
     for f in fusions {
-        let bn_out = g.node[f.bn].output[0].clone();
-        let [w, b] =
-            ["weight", "bias"].map(|what| fresh(&mut names, &format!("{bn_out}.fused_{what}")));
-        g.initializer.push(f.weight.to_proto(&w));
-        g.initializer.push(f.bias.to_proto(&b));
+        let out = g.node[f.next].output[0].clone();
         let conv = &mut g.node[f.conv];
-        conv.input.truncate(1);
-        conv.input.extend([w, b]);
-        conv.output[0] = bn_out;
-        gone.push(f.bn);
+        if let Some(w) = f
+            .fused
+            .0
+            .as_deref()
+            .and_then(|w| float_value(f.dims.clone(), w))
+        {
+            let name = fresh(&mut names, &format!("{out}.fused_weight"));
+            g.initializer.push(w.to_proto(&name));
+            conv.input[1] = name;
+        }
+        if let Some(b) = f
+            .fused
+            .1
+            .as_deref()
+            .and_then(|b| float_value(vec![f.channels as i64], b))
+        {
+            let name = fresh(&mut names, &format!("{out}.fused_bias"));
+            g.initializer.push(b.to_proto(&name));
+            conv.input.truncate(2);
+            conv.input.push(name);
+        }
+        conv.output[0] = out;
+        gone.push(f.next);
     }
     remove(g, &gone)
 }
@@ -103,20 +197,20 @@ fn fresh(names: &mut HashSet<String>, base: &str) -> String {
     name
 }
 
-/// The fused weight and bias of `conv` followed by `bn`, when every condition holds.
-fn fuse(
-    conv: &NodeProto,
+/// `BatchNormalization` in inference mode with constant 1-D parameters over the `Conv`'s
+/// output channels.
+fn batch_norm(
     bn: &NodeProto,
+    conv: &Conv,
     uses: &Uses,
     constant: &dyn Fn(&str) -> Option<Value>,
-) -> Option<(Value, Value)> {
+) -> Option<Fused> {
     let inference = bn.output.iter().skip(1).all(|o| !uses.used(o))
         && !bn
             .attribute
             .iter()
             .any(|a| a.name == "training_mode" && a.i != 0);
-    let reads_conv = bn.input.first() == conv.output.first();
-    if !is_onnx(bn, "BatchNormalization") || bn.input.len() != 5 || !reads_conv || !inference {
+    if !is_onnx(bn, "BatchNormalization") || bn.input.len() != 5 || !inference {
         return None;
     }
     let params: Vec<Vec<f32>> = bn.input[1..]
@@ -129,48 +223,79 @@ fn fuse(
         })
         .collect::<Option<_>>()?;
     let (scale, bias, mean, var) = (&params[0], &params[1], &params[2], &params[3]);
-    let channels = scale.len();
-    if [bias, mean, var].iter().any(|p| p.len() != channels) {
+    let c = conv.channels;
+    if [scale, bias, mean, var].iter().any(|p| p.len() != c) {
         return None;
     }
-    let weight = constant(conv.input.get(1)?)?;
-    let w = floats(&weight)?;
-    if weight.dims.len() <= 2 || weight.dims[0] != channels as i64 {
-        return None;
-    }
-    let conv_bias = match conv.input.get(2).filter(|b| !b.is_empty()) {
-        Some(name) => Some(
-            constant(name)
-                .as_ref()
-                .and_then(floats)
-                .filter(|b| b.len() == channels)?,
-        ),
-        None => None,
-    };
     let epsilon = bn
         .attribute
         .iter()
         .find(|a| a.name == "epsilon")
         .map_or(1e-5, |a| a.f);
-    let s: Vec<f32> = (0..channels)
-        .map(|c| scale[c] / (var[c] + epsilon).sqrt())
+    let s: Vec<f32> = (0..c)
+        .map(|k| scale[k] / (var[k] + epsilon).sqrt())
         .collect();
-    let block = w.len() / channels;
-    let fused_w: Vec<f32> = w
-        .iter()
-        .enumerate()
-        .map(|(i, x)| x * s[i / block])
-        .collect();
-    let fused_b: Vec<f32> = (0..channels)
-        .map(|c| match &conv_bias {
-            Some(b) => (b[c] - mean[c]) * s[c] + bias[c],
-            None => bias[c] - mean[c] * s[c],
+    let fused_b = (0..c)
+        .map(|k| match &conv.bias {
+            Some(b) => (b[k] - mean[k]) * s[k] + bias[k],
+            None => bias[k] - mean[k] * s[k],
         })
         .collect();
-    Some((
-        float_value(weight.dims.clone(), &fused_w)?,
-        float_value(vec![channels as i64], &fused_b)?,
-    ))
+    Some((Some(conv.scaled(&s)), Some(fused_b)))
+}
+
+/// The per-output-channel values of a constant shaped `[C,1,…]` (one rank below the weight)
+/// or `[1,C,1,…]` (the weight's rank), or a scalar when `scalar` allows it.
+fn per_channel(v: &Value, conv: &Conv, scalar: bool) -> Option<Vec<f32>> {
+    let values = floats(v)?;
+    if v.dims.is_empty() {
+        return scalar.then(|| vec![values[0]; conv.channels]);
+    }
+    let rank = conv.weight.dims.len();
+    let axis = match v.dims.len() {
+        r if r == rank => 1,
+        r if r + 1 == rank => 0,
+        _ => return None,
+    };
+    let shaped = v.dims[axis] == conv.channels as i64
+        && v.dims.iter().enumerate().all(|(i, &d)| i == axis || d == 1);
+    shaped.then_some(values)
+}
+
+/// `Add` of a constant per-channel bias (ai.onnx from opset 7).
+fn add(
+    n: &NodeProto,
+    conv: &Conv,
+    _: &Uses,
+    constant: &dyn Fn(&str) -> Option<Value>,
+) -> Option<Fused> {
+    if !is_onnx(n, "Add") || n.input.len() != 2 {
+        return None;
+    }
+    let b = per_channel(&constant(&n.input[1])?, conv, false)?;
+    let fused = match &conv.bias {
+        Some(cb) => cb.iter().zip(&b).map(|(x, y)| x + y).collect(),
+        None => b,
+    };
+    Some((None, Some(fused)))
+}
+
+/// `Mul` by a constant per-channel factor or scalar (ai.onnx from opset 7).
+fn mul(
+    n: &NodeProto,
+    conv: &Conv,
+    _: &Uses,
+    constant: &dyn Fn(&str) -> Option<Value>,
+) -> Option<Fused> {
+    if !is_onnx(n, "Mul") || n.input.len() != 2 {
+        return None;
+    }
+    let m = per_channel(&constant(&n.input[1])?, conv, true)?;
+    let bias = conv
+        .bias
+        .as_ref()
+        .map(|b| b.iter().zip(&m).map(|(x, y)| x * y).collect());
+    Some((Some(conv.scaled(&m)), bias))
 }
 
 #[cfg(test)]
@@ -181,7 +306,7 @@ pub(crate) mod tests {
     use crate::tests::support::onnx_protos::{float_model, node, tensor_vi};
     use std::path::Path;
 
-    fn tensor(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
+    pub(crate) fn tensor(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
         float_value(dims.to_vec(), v).unwrap().to_proto(name)
     }
 
@@ -263,6 +388,56 @@ pub(crate) mod tests {
             };
             assert_eq!(b[0], expected_b0);
         }
+    }
+
+    /// x → Conv(W 3×2×1×1, B) → `op`(c, k) → Relu → y, with the constant `k`.
+    pub(crate) fn conv_then(op: &str, k: TensorProto) -> ModelProto {
+        let mut m = conv_bn_model(true);
+        let g = m.graph.as_mut().unwrap();
+        g.node[1] = node("f", op, "", &["c", &k.name], &["n"]);
+        g.initializer.push(k);
+        m
+    }
+
+    #[test]
+    fn per_channel_add_and_mul_fold_other_shapes_stay() {
+        let conv = |m: &ModelProto, i: usize| {
+            let g = m.graph.as_ref().unwrap();
+            let name = &g.node[0].input[i];
+            let t = g.initializer.iter().find(|t| &t.name == name).unwrap();
+            floats(&Value::of(t, &crate::model::ModelLocation::new(Path::new("m"))).unwrap())
+                .unwrap()
+        };
+        let m = basic(conv_then("Add", tensor("k", &[3, 1, 1], &[1.0, 2.0, 3.0])));
+        assert_eq!(ops(&m), ["Conv", "Relu"]);
+        assert_eq!(conv(&m, 2), [0.1f32 + 1.0, -0.2 + 2.0, 0.3 + 3.0]);
+        let m = basic(conv_then(
+            "Mul",
+            tensor("k", &[1, 3, 1, 1], &[2.0, -1.0, 0.5]),
+        ));
+        assert_eq!(ops(&m), ["Conv", "Relu"]);
+        assert_eq!(conv(&m, 1)[..2], [1.0, -2.0], "channel 0 doubled");
+        assert_eq!(conv(&m, 2), [0.2f32, 0.2, 0.15]);
+        let m = basic(conv_then("Mul", tensor("k", &[], &[3.0])));
+        assert_eq!(ops(&m), ["Conv", "Relu"], "a scalar factor");
+
+        let stays = |op: &str, k: TensorProto| ops(&basic(conv_then(op, k))).len() == 3;
+        assert!(
+            stays("Add", tensor("k", &[3], &[1.0, 2.0, 3.0])),
+            "[C] broadcasts over W"
+        );
+        assert!(
+            stays("Add", tensor("k", &[], &[1.0])),
+            "a scalar Add is not a bias"
+        );
+        assert!(
+            stays("Mul", tensor("k", &[1, 1, 1, 3], &[1.0, 2.0, 3.0])),
+            "over width"
+        );
+        assert!(
+            stays("Sub", tensor("k", &[3, 1, 1], &[1.0, 2.0, 3.0])),
+            "not a fusion"
+        );
     }
 
     #[test]

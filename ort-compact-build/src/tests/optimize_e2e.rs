@@ -140,29 +140,42 @@ fn corpus_models_compute_the_same_at_basic() {
     );
 }
 
-/// Conv + BatchNormalization folded at `basic` (with and without a Conv bias): Python
-/// onnxruntime 1.21.0 computes with the folded `.ort` what it computes with the original.
+/// Conv + BatchNormalization (with and without a Conv bias), Conv + per-channel Add and Conv +
+/// per-channel Mul folded at `basic`: Python onnxruntime 1.21.0 computes with the folded `.ort`
+/// what it computes with the original.
 #[test]
-fn folded_batch_normalization_computes_what_the_pair_did() {
+fn folded_conv_followers_compute_what_the_pairs_did() {
+    use crate::optimize::weights_tests::{conv_bn_model, conv_then, tensor as t};
     use prost::Message;
     let tmp = tempfile::tempdir().unwrap();
-    for with_bias in [true, false] {
-        let onnx = tmp.path().join(format!("conv_bn_{with_bias}.onnx"));
-        let model = crate::optimize::weights_tests::conv_bn_model(with_bias);
+    let models = [
+        ("bn_bias", conv_bn_model(true)),
+        ("bn", conv_bn_model(false)),
+        (
+            "add",
+            conv_then("Add", t("k", &[3, 1, 1], &[0.5, -1.5, 2.0])),
+        ),
+        (
+            "mul",
+            conv_then("Mul", t("k", &[1, 3, 1, 1], &[1.25, -0.5, 3.0])),
+        ),
+    ];
+    for (name, model) in models {
+        let onnx = tmp.path().join(format!("{name}.onnx"));
         std::fs::write(&onnx, model.encode_to_vec()).unwrap();
-        let ort = tmp.path().join(format!("conv_bn_{with_bias}.ort"));
+        let ort = tmp.path().join(format!("{name}.ort"));
         let bytes = crate::ort_format::convert_with(&onnx, GraphOptimization::Basic).unwrap();
         std::fs::write(&ort, &bytes).unwrap();
         let (_, nodes) = count(
             OrtModel::from_bytes(bytes, &ort).unwrap().graph().unwrap(),
             "",
         );
-        assert_eq!(nodes, 2, "Conv and Relu");
+        assert_eq!(nodes, 2, "{name}: Conv and Relu");
         let x = (0..18).map(|i| f64::from(i % 7) * 0.3 - 0.9);
         let inputs = serde_json::json!({ "x": tensor("float32", &[1, 2, 3, 3], f32_values(x)) });
         let expected = reference(&onnx, &inputs, tmp.path());
         let actual = reference(&ort, &inputs, tmp.path());
-        let worst = assert_outputs_close(&actual["outputs"], &expected["outputs"], 1e-5, "folded");
-        eprintln!("Conv+BN folded (bias {with_bias}): largest difference {worst:e}");
+        let worst = assert_outputs_close(&actual["outputs"], &expected["outputs"], 1e-5, name);
+        eprintln!("{name} folded: largest difference {worst:e}");
     }
 }
