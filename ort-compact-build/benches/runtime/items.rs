@@ -3,18 +3,23 @@
 
 use crate::cases::Case;
 use crate::node::{alternating, Contender, ROUNDS};
-use ort_compact_build::{Artifacts, Builder, FileInfo, Optimize, ProgressMode};
+use ort_compact_build::{Artifacts, Builder, FileInfo, GraphOptimization, Optimize, ProgressMode};
 use ort_compact_test_support::verify::partial_cache;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Builds `models` in `mode` into `out` (in `cache`, else the real cache); returns the artifacts
-/// and the wall-clock seconds it took.
-fn build(models: &[PathBuf], mode: Optimize, out: &Path, cache: Option<&Path>) -> (Artifacts, f64) {
+/// Builds `models` in `mode`, their graphs optimized at `level`, into `out` (in `cache`, else
+/// the real cache); returns the artifacts and the wall-clock seconds it took.
+fn build(
+    models: &[PathBuf],
+    (mode, level): (Optimize, GraphOptimization),
+    out: &Path,
+    cache: Option<&Path>,
+) -> (Artifacts, f64) {
     let mut b = Builder::new(&models[0]);
-    b.optimize(mode);
+    b.optimize(mode).graph_optimization(level);
     for m in &models[1..] {
         b.model(m);
     }
@@ -42,16 +47,19 @@ fn sha256_file(path: &Path) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
-/// What the item's timings depend on: the runtime pair, the timed models, the inputs, the method.
-fn item_key(case: &Case, a: &Artifacts, runs: usize) -> String {
+/// What the item's timings depend on: the runtime pairs, the timed models, the inputs, the
+/// method.
+fn item_key(case: &Case, builds: [&Artifacts; 2], runs: usize) -> String {
     let mut h = Sha256::new();
-    for name in ["ort-wasm.wasm", "ort-wasm.mjs"] {
-        h.update(output_file(a, name).sha256.as_bytes());
+    for a in builds {
+        for name in ["ort-wasm.wasm", "ort-wasm.mjs"] {
+            h.update(output_file(a, name).sha256.as_bytes());
+        }
+        h.update(sha256_file(&a.models()[0].ort));
     }
-    h.update(sha256_file(&a.models()[0].ort));
     h.update(sha256_file(&case.models[0]));
     h.update(case.inputs.to_string());
-    h.update(format!("{runs} runs × {ROUNDS} rounds, 3 contenders"));
+    h.update(format!("{runs} runs × {ROUNDS} rounds, 4 contenders"));
     format!("{:x}", h.finalize())
 }
 
@@ -68,13 +76,13 @@ fn build_times(case: &Case, mode: Optimize, tmp: &Path) -> (f64, f64) {
     let fresh = partial_cache(tmp, &name, &["downloads", "sources", "work"]);
     let (_, t_new) = build(
         &case.models,
-        mode,
+        (mode, GraphOptimization::None),
         &tmp.join(format!("{name}-new")),
         Some(&fresh),
     );
     let (_, t_hit) = build(
         &case.models,
-        mode,
+        (mode, GraphOptimization::None),
         &tmp.join(format!("{name}-hit")),
         Some(&fresh),
     );
@@ -92,11 +100,17 @@ pub fn measure(
     let label = format!("{} [{}]", case.name, mode.as_str());
     let (a, _) = build(
         &case.models,
-        mode,
+        (mode, GraphOptimization::None),
         &tmp.join(format!("{}-{}", case.id, mode.as_str())),
         None,
     );
-    let key = item_key(case, &a, case.runs);
+    let (basic, _) = build(
+        &case.models,
+        (mode, GraphOptimization::Basic),
+        &tmp.join(format!("{}-{}-basic", case.id, mode.as_str())),
+        None,
+    );
+    let key = item_key(case, [&a, &basic], case.runs);
     let path = items_dir.join(format!("{}-{}.json", case.id, mode.as_str()));
     if let Some(v) = stored(&path, &key) {
         eprintln!("== {label}: measured before ({}), reused", path.display());
@@ -111,6 +125,10 @@ pub fn measure(
         Contender {
             runtime: a.dir().to_path_buf(),
             model: ort.clone(),
+        },
+        Contender {
+            runtime: basic.dir().to_path_buf(),
+            model: basic.models()[0].ort.clone(),
         },
         Contender {
             runtime: stock_dir.to_path_buf(),
@@ -134,8 +152,10 @@ pub fn measure(
         "build_new_s": builds.map(|b| b.0),
         "build_hit_s": builds.map(|b| b.1),
         "compact": t[0],
-        "stock_onnx": t[1],
-        "stock_ort": t[2],
+        "basic_wasm_raw": output_file(&basic, "ort-wasm.wasm").raw,
+        "compact_basic": t[1],
+        "stock_onnx": t[2],
+        "stock_ort": t[3],
     });
     let part = path.with_extension("json.part");
     std::fs::write(&part, serde_json::to_vec_pretty(&item).unwrap()).expect("write item");

@@ -3,13 +3,15 @@
 //! against stock onnxruntime-web 1.21.0's `ort-wasm-simd-threaded.wasm`; build times for the
 //! small ones (new op set with a warm build dir, cache hit; cold with `BENCH_COLD=1`); session
 //! creation and run time in node (onnxruntime-web 1.21.0, 1 thread) for the compact runtime,
-//! stock with the original `.onnx` and stock with our `.ort`, side by side.
+//! the compact runtime built for the graph optimized at `basic`, stock with the original `.onnx`
+//! and stock with our `.ort`, side by side.
 //!
 //! `bash scripts/dev/bench-models.sh && cargo bench -p ort-compact-build --bench runtime` writes
 //! target/bench-reports/runtime.md. Each item (model × mode) is stored in
 //! target/bench-reports/runtime-items/ as soon as it is measured; a later run reuses an item
 //! whose runtime, model and inputs are unchanged, so a cut run resumes where it stopped.
-//! `BENCH_ONLY=id,id` limits the run to some cases (ids: the items' file names). Needs what the
+//! `BENCH_ONLY=id,id` limits the run to some cases (ids: the items' file names),
+//! `BENCH_MODES=balanced,…` to some optimisation modes. Needs what the
 //! tests need (scripts/test.sh installs it).
 
 mod cases;
@@ -64,7 +66,13 @@ fn main() {
     // Mode by mode: the size and balanced modes share a warm dir, and each switch between them
     // re-runs configure.
     let mut measured = Vec::new();
-    for mode in Optimize::ALL {
+    let modes = std::env::var("BENCH_MODES").ok();
+    let wanted_mode = |m: Optimize| {
+        modes
+            .as_deref()
+            .is_none_or(|o| o.split(',').any(|w| w == m.as_str()))
+    };
+    for mode in Optimize::ALL.into_iter().filter(|m| wanted_mode(*m)) {
         for case in cases.iter().filter(|c| c.modes.contains(&mode)) {
             let item = items::measure(case, mode, &stock_dir, &items_dir, tmp.path());
             measured.push(((case.id, mode), item));

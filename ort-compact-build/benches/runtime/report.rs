@@ -46,8 +46,9 @@ fn header(r: &mut String, stock: &FileInfo, cold: &str) {
          q11). Build times: wall clock of `Builder::try_build` (new op set: empty artifact store, \
          warm shared build dir; cache hit: second call). Node: onnxruntime-web 1.21.0, numThreads \
          1; each node process creates a session and times N runs after one warm-up run (N = 2000 \
-         for the small models, 20 for the compute-heavy ones); three contenders — the compact \
-         runtime with its `.ort`, stock with the original `.onnx` (what users run today; stock \
+         for the small models, 20 for the compute-heavy ones); four contenders — the compact \
+         runtime with its `.ort`, the compact runtime built for the graph optimized at `basic` \
+         with that `.ort`, stock with the original `.onnx` (what users run today; stock \
          optimises the graph at load), stock with our `.ort` (same graph as ours, so the gap to \
          it is the compiled code) — {ROUNDS} processes each, alternating; the tables give the \
          median over processes of their session-create time and median run time. Only ratios \
@@ -102,22 +103,25 @@ fn sizes_table(r: &mut String, items: &[Value], stock: &FileInfo) {
 
 fn speed_table(r: &mut String, items: &[Value]) {
     let _ = writeln!(r, "\n## Speed (node, 1 thread)\n");
-    let _ = writeln!(r, "| model | kind | mode | create ms: compact (stock + .onnx) | run ms: compact | stock + .onnx | compact ÷ stock + .onnx | stock + our .ort |");
-    let _ = writeln!(r, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(r, "| model | kind | mode | create ms: compact (stock + .onnx) | run ms: compact | compact, graph `basic` | stock + .onnx | compact ÷ stock + .onnx | `basic` ÷ stock + .onnx | stock + our .ort | wasm raw: `basic` vs none |");
+    let _ = writeln!(r, "|---|---|---|---|---|---|---|---|---|---|---|");
     for i in items {
         let run = |c: &str| num(&i[c]["median_run_ms"]);
         let _ = writeln!(
             r,
-            "| {} | {} | {} | {:.2} ({:.2}) | {:.3} | {:.3} | **{:.2}×** | {:.3} |",
+            "| {} | {} | {} | {:.2} ({:.2}) | {:.3} | {:.3} | {:.3} | **{:.2}×** | **{:.2}×** | {:.3} | {:+.1} % |",
             i["name"].as_str().unwrap_or(""),
             i["kind"].as_str().unwrap_or(""),
             i["mode"].as_str().unwrap_or(""),
             num(&i["compact"]["create_session_ms"]),
             num(&i["stock_onnx"]["create_session_ms"]),
             run("compact"),
+            run("compact_basic"),
             run("stock_onnx"),
             run("compact") / run("stock_onnx"),
+            run("compact_basic") / run("stock_onnx"),
             run("stock_ort"),
+            (num(&i["basic_wasm_raw"]) / num(&i["wasm"]["raw"]) - 1.0) * 100.0,
         );
     }
 }
