@@ -311,32 +311,19 @@ impl Builder {
                     .into(),
             ));
         }
-        // The variable is read (and announced to cargo) only when the setter was not used.
-        let optimize = match self.optimize {
-            Some(o) => o,
-            None => match env.get(env::OPTIMIZE) {
-                None => Optimize::default(),
-                Some(v) => Optimize::parse(&v.to_string_lossy()).ok_or_else(|| {
-                    Error::Config(format!(
-                        "{}={v:?}: expected `size`, `balanced` or `speed`",
-                        env::OPTIMIZE
-                    ))
-                })?,
-            },
-        };
-
-        let level = match self.graph_optimization {
-            Some(level) => level,
-            None => match env.get(env::GRAPH_OPTIMIZATION) {
-                None => GraphOptimization::default(),
-                Some(v) => GraphOptimization::parse(&v.to_string_lossy()).ok_or_else(|| {
-                    Error::Config(format!(
-                        "{}={v:?}: expected `none`, `basic` or `extended`",
-                        env::GRAPH_OPTIMIZATION
-                    ))
-                })?,
-            },
-        };
+        // A variable is read (and announced to cargo) only when its setter was not used.
+        let optimize = choice(
+            &env,
+            self.optimize,
+            (env::OPTIMIZE, Optimize::parse),
+            "`size`, `balanced` or `speed`",
+        )?;
+        let level = choice(
+            &env,
+            self.graph_optimization,
+            (env::GRAPH_OPTIMIZATION, GraphOptimization::parse),
+            "`none`, `basic` or `extended`",
+        )?;
 
         progress.say(format!(
             "reading {} model(s) (graph optimization: {level})",
@@ -489,6 +476,24 @@ impl Builder {
             collector.add_ort(&m.ort)?;
         }
         Ok(collector.finish())
+    }
+}
+
+/// The setter's value `set`, else the variable `name` read with `parse` (`expected` says what
+/// it accepts when it does not parse), else the default.
+fn choice<T: Default>(
+    env: &Env,
+    set: Option<T>,
+    (name, parse): (&str, fn(&str) -> Option<T>),
+    expected: &str,
+) -> Result<T> {
+    if let Some(v) = set {
+        return Ok(v);
+    }
+    match env.get(name) {
+        None => Ok(T::default()),
+        Some(v) => parse(&v.to_string_lossy())
+            .ok_or_else(|| Error::Config(format!("{name}={v:?}: expected {expected}"))),
     }
 }
 

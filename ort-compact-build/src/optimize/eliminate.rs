@@ -72,7 +72,7 @@ mod tests {
     use super::*;
     use crate::model::onnx::{AttributeProto, GraphProto, ModelProto, ValueInfoProto};
     use crate::optimize::{optimize, GraphOptimization};
-    use crate::tests::support::onnx_protos::{float_model, node, tensor_vi};
+    use crate::tests::support::onnx_protos::{float_model, if_node, node, tensor_vi};
 
     fn ops(g: &GraphProto) -> Vec<&str> {
         g.node.iter().map(|n| n.op_type.as_str()).collect()
@@ -133,23 +133,14 @@ mod tests {
         assert_eq!(ops(graph(&basic(both))), ["Relu", "Identity"]);
     }
 
-    fn if_node(cond: &str, branch_reads: &str) -> crate::model::onnx::NodeProto {
-        let branch = |name: &str| GraphProto {
+    /// An `If` whose branches pass `branch_reads` on through an `Identity`.
+    fn if_reading(cond: &str, branch_reads: &str) -> crate::model::onnx::NodeProto {
+        if_node(cond, |name| GraphProto {
             name: name.into(),
             node: vec![node("in", "Identity", "", &[branch_reads], &["b"])],
             output: vec![tensor_vi("b", 1)],
             ..Default::default()
-        };
-        let mut n = node("if", "If", "", &[cond], &["y"]);
-        for (attr, g) in [("then_branch", "t"), ("else_branch", "e")] {
-            n.attribute.push(AttributeProto {
-                name: attr.into(),
-                r#type: 5,
-                g: Some(branch(g)),
-                ..Default::default()
-            });
-        }
-        n
+        })
     }
 
     #[test]
@@ -157,7 +148,7 @@ mod tests {
         let mut model = float_model(vec![
             node("i", "Identity", "", &["x"], &["seen"]),
             node("c", "Cast", "", &["x"], &["cond"]),
-            if_node("cond", "seen"),
+            if_reading("cond", "seen"),
         ]);
         model.graph.as_mut().unwrap().node[1]
             .attribute

@@ -426,23 +426,10 @@ fn binary(op: &str, a: &Value, b: &Value) -> Option<Value> {
     for (i, j) in pairs {
         match (a.dtype, read(a, i)?, read(b, j)?) {
             (FLOAT, Num::Float(x), Num::Float(y)) => {
-                let (x, y) = (x as f32, y as f32);
-                let r = match op {
-                    "Add" => x + y,
-                    "Sub" => x - y,
-                    "Mul" => x * y,
-                    _ => x / y,
-                };
-                data.extend_from_slice(&r.to_le_bytes());
+                data.extend_from_slice(&arith(op, x as f32, y as f32).to_le_bytes())
             }
             (DOUBLE, Num::Float(x), Num::Float(y)) => {
-                let r = match op {
-                    "Add" => x + y,
-                    "Sub" => x - y,
-                    "Mul" => x * y,
-                    _ => x / y,
-                };
-                data.extend_from_slice(&r.to_le_bytes());
+                data.extend_from_slice(&arith(op, x, y).to_le_bytes())
             }
             (INT32 | INT64, Num::Int(x), Num::Int(y)) => {
                 let r = match op {
@@ -458,6 +445,25 @@ fn binary(op: &str, a: &Value, b: &Value) -> Option<Value> {
         }
     }
     Value::new(a.dtype, dims, data)
+}
+
+/// `x op y` in the precision of `T` (one IEEE operation).
+fn arith<
+    T: std::ops::Add<Output = T>
+        + std::ops::Sub<Output = T>
+        + std::ops::Mul<Output = T>
+        + std::ops::Div<Output = T>,
+>(
+    op: &str,
+    x: T,
+    y: T,
+) -> T {
+    match op {
+        "Add" => x + y,
+        "Sub" => x - y,
+        "Mul" => x * y,
+        _ => x / y,
+    }
 }
 
 fn fits(x: i128, dtype: i32) -> bool {

@@ -176,7 +176,7 @@ mod tests {
         ValueInfoProto,
     };
     use crate::optimize::{optimize, GraphOptimization};
-    use crate::tests::support::onnx_protos::{float_model, node};
+    use crate::tests::support::onnx_protos::{float_model, if_node, node};
     use std::path::Path;
 
     fn shaped(name: &str, dims: &[i64]) -> ValueInfoProto {
@@ -339,16 +339,7 @@ mod tests {
             output: vec![shaped(name, &[1, 1])],
             ..Default::default()
         };
-        let mut n = node("if", "If", "", &["cond"], &["y"]);
-        for (attr, g) in [("then_branch", "t"), ("else_branch", "e")] {
-            n.attribute.push(AttributeProto {
-                name: attr.into(),
-                r#type: 5,
-                g: Some(branch(g)),
-                ..Default::default()
-            });
-        }
-        let mut m = float_model(vec![n]);
+        let mut m = float_model(vec![if_node("cond", branch)]);
         let g = m.graph.as_mut().unwrap();
         g.initializer = vec![int_tensor("outer", &[7]), int_tensor("outer_axes", &[0])];
         let m = basic(m);

@@ -1,7 +1,8 @@
 //! Small builders for hand-made ONNX models in tests.
 
 use crate::model::onnx::{
-    type_proto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TypeProto, ValueInfoProto,
+    type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TypeProto,
+    ValueInfoProto,
 };
 
 /// A tensor value of element type `elem_type` (ONNX `TensorProto.DataType`), shape unknown.
@@ -49,4 +50,18 @@ pub fn float_model(nodes: Vec<NodeProto>) -> ModelProto {
         }),
         ..Default::default()
     }
+}
+
+/// An `If` on `cond` producing `y`, with the branches `branch("t")` and `branch("e")`.
+pub fn if_node(cond: &str, branch: impl Fn(&str) -> GraphProto) -> NodeProto {
+    let mut n = node("if", "If", "", &[cond], &["y"]);
+    for (attr, g) in [("then_branch", "t"), ("else_branch", "e")] {
+        n.attribute.push(AttributeProto {
+            name: attr.into(),
+            r#type: 5,
+            g: Some(branch(g)),
+            ..Default::default()
+        });
+    }
+    n
 }
