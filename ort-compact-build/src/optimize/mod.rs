@@ -1,15 +1,17 @@
-//! The graph optimizer: rewrites of an ONNX graph that keep every output's value, run on the
-//! model after its local functions are inlined and before the `.ort` writer prepares it. A
+//! The graph optimizer: rewrites of an ONNX graph that keep every output's value (folding
+//! into weights rounds as ONNX Runtime's own fusion does), run on the model after its local
+//! functions are inlined and before the `.ort` writer prepares it. A
 //! minimal ONNX Runtime cannot optimize at load time, so what this stage leaves in the `.ort`
 //! is what the browser runs on every inference; the ops stage reads the optimized graph, so the
 //! runtime holds the kernels the `.ort` really uses.
 //!
 //! Levels follow ONNX Runtime's: [`GraphOptimization::None`] writes the graph as it is,
-//! [`GraphOptimization::Basic`] runs the rewrites that need no new kernels (constant folding
-//! and eliminations), [`GraphOptimization::Extended`] adds fusions into ORT's
-//! contrib kernels (none yet: it runs what `Basic` runs). Each pass is a small unit over one
-//! graph (`eliminate`); subgraphs are optimized first, and a value a subgraph reads from its
-//! enclosing graph, or a graph output, is never removed or renamed.
+//! [`GraphOptimization::Basic`] runs the rewrites that need no new kernels (constant folding,
+//! folding into `Conv` weights, eliminations), [`GraphOptimization::Extended`] adds fusions
+//! into ORT's contrib kernels (none yet: it runs what `Basic` runs). Each pass is a small unit
+//! (`fold`, `weights`, `eliminate`, `noop`); most run on every subgraph, innermost first, while
+//! folding walks down so that subgraphs see their enclosing graphs' constants. A value a
+//! subgraph reads from its enclosing graph, or a graph output, is never removed or renamed.
 
 mod eliminate;
 mod fold;

@@ -1,9 +1,9 @@
 //! Constant folding: a node whose inputs are all constant (initializers of its graph or of an
 //! enclosing one that are not also graph inputs, and earlier folds) is computed now and becomes
-//! an initializer; so is `Shape` of a value whose shape the model fixes. `Constant` nodes are lifted to initializers
-//! first (as ONNX Runtime does on load). Only what the evaluator (`eval`) computes exactly is
-//! folded, and a folded tensor bigger than [`MAX_GROWTH_BYTES`] only replaces inputs nothing
-//! else reads: folding never makes the model much bigger.
+//! an initializer; so is `Shape` of a value whose shape the model fixes. `Constant` nodes are
+//! lifted to initializers first (as ONNX Runtime does on load). Only what the evaluator (`eval`)
+//! computes exactly is folded, and a folded tensor bigger than [`MAX_GROWTH_BYTES`] only
+//! replaces inputs nothing else reads: folding never makes the model much bigger.
 
 mod eval;
 
@@ -14,7 +14,8 @@ use crate::model::onnx::{tensor_shape_proto::dimension, type_proto, GraphProto, 
 use crate::model::{constant_to_initializer, ConstantValue};
 use std::collections::{HashMap, HashSet};
 
-/// A folded tensor may be this big whatever its inputs' size (bigger only if they are).
+/// A folded tensor may be this big whatever its inputs; a bigger one must be no bigger than
+/// its inputs and replace them (nothing else reads them).
 pub(super) const MAX_GROWTH_BYTES: usize = 4 * 1024;
 
 /// Fold what can be folded in `g` and its subgraphs (which see `g`'s constants); returns how
