@@ -1,8 +1,8 @@
 //! Build-stage failures give typed errors and leave nothing half-written: a cmake that fails shows
 //! the last lines of its log and where the full log is; unsupported options are refused up front.
 //!
-//! One test per file on purpose: it sets `ORT_COMPACT_CMAKE` and `ORT_COMPACT_OPTIMIZE` for the
-//! whole process.
+//! One test per file on purpose: it sets `ORT_COMPACT_CMAKE`, `ORT_COMPACT_OPTIMIZE` and
+//! `ORT_COMPACT_GRAPH_OPTIMIZATION` for the whole process.
 
 use ort_compact_build::{Builder, Error, Flavor, ProgressMode, WireWeights};
 use ort_compact_test_support::verify::*;
@@ -109,4 +109,20 @@ fn failing_cmake_reports_log_tail_and_path_and_writes_no_runtime() {
         matches!(err, Error::Config(ref m) if m.contains("ORT_COMPACT_OPTIMIZE") && m.contains("`speed`")),
         "{err}"
     );
+    std::env::remove_var("ORT_COMPACT_OPTIMIZE");
+
+    // A misspelt ORT_COMPACT_GRAPH_OPTIMIZATION likewise (not read as `none`), nothing written.
+    std::env::set_var("ORT_COMPACT_GRAPH_OPTIMIZATION", "all");
+    let err = Builder::new(workspace().join("models/mlp-classifier.onnx"))
+        .out_dir(tmp.path().join("graph"))
+        .cache_dir(&cache)
+        .cargo_metadata(false)
+        .progress(ProgressMode::Silent)
+        .try_build()
+        .expect_err("`all` is not a graph optimization level");
+    assert!(
+        matches!(err, Error::Config(ref m) if m.contains("ORT_COMPACT_GRAPH_OPTIMIZATION=\"all\"") && m.contains("`none`, `basic` or `extended`")),
+        "{err}"
+    );
+    assert!(!tmp.path().join("graph").exists());
 }
