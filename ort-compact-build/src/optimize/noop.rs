@@ -6,9 +6,10 @@
 
 use super::eliminate::{eliminate, is_onnx};
 use super::uses::{initializer, remove, Uses};
+use super::value::Value;
 use super::Model;
 use crate::model::onnx::{type_proto, AttributeProto, GraphProto, NodeProto};
-use crate::model::{tensor_bytes, ModelLocation};
+use crate::model::ModelLocation;
 use std::collections::HashMap;
 
 /// Ends at least this big slice to the end of any axis.
@@ -20,23 +21,7 @@ fn attr<'n>(n: &'n NodeProto, name: &str) -> Option<&'n AttributeProto> {
 
 /// The integers of the initializer `name` of `g` (int64 or int32).
 fn constant_ints(g: &GraphProto, loc: &ModelLocation, name: &str) -> Option<Vec<i64>> {
-    let t = initializer(g, name)?;
-    let bytes = tensor_bytes(loc, t).ok()?;
-    match t.data_type {
-        7 => Some(
-            bytes
-                .chunks_exact(8)
-                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
-                .collect(),
-        ),
-        6 => Some(
-            bytes
-                .chunks_exact(4)
-                .map(|c| i64::from(i32::from_le_bytes(c.try_into().unwrap_or_default())))
-                .collect(),
-        ),
-        _ => None,
-    }
+    Value::of(initializer(g, name)?, loc)?.as_ints()
 }
 
 /// A node's integer list: from input `input` (opset ≥ `since`) or attribute `name`.
