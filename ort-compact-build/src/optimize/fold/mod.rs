@@ -2,73 +2,71 @@
 //! enclosing one that are not also graph inputs, and earlier folds) is computed now and becomes
 //! an initializer; so is `Shape` of a value whose shape the model fixes. `Constant` nodes are
 //! lifted to initializers first (as ONNX Runtime does on load). Only what the evaluator (`eval`)
-//! computes exactly is folded, and a folded tensor bigger than [`MAX_GROWTH_BYTES`] only
-//! replaces inputs nothing else reads: folding never makes the model much bigger.
+//! computes exactly is folded, and folding never makes the model's weights bigger: a folded
+//! tensor over [`MAX_GROWTH_BYTES`] must be no bigger than its inputs, a fold of an enclosing
+//! graph's tensor lives in that graph (`scope`), shared by the subgraphs that compute the same
+//! one, and when the folds of a pass would still grow the weights read (a big tensor kept for
+//! another reader besides its folded copy), the pass is redone keeping only the big folds that
+//! replace inputs nothing else reads.
 
 mod eval;
+mod scope;
 
 use super::uses::{remove, Uses};
-use super::value::Value;
+use super::value::{count, elem_size, Value};
 use super::Model;
-use crate::model::onnx::{tensor_shape_proto::dimension, type_proto, GraphProto, NodeProto};
-use crate::model::{constant_to_initializer, ConstantValue};
-use std::collections::{HashMap, HashSet};
+use crate::model::onnx::{GraphProto, NodeProto};
+use crate::model::{constant_to_initializer, subgraphs_of, ConstantValue};
+use scope::Scope;
+use std::collections::HashSet;
 
 /// A folded tensor may be this big whatever its inputs; a bigger one must be no bigger than
 /// its inputs and replace them (nothing else reads them).
 pub(super) const MAX_GROWTH_BYTES: usize = 4 * 1024;
 
+/// Which big folds a pass keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Growth {
+    /// Any no bigger than its inputs, hoisted to where its big inputs live; the whole pass is
+    /// kept only if the weights read do not grow.
+    Shared,
+    /// Only those that replace inputs of their own graph that nothing else reads.
+    Local,
+}
+
 /// Fold what can be folded in `g` and its subgraphs (which see `g`'s constants); returns how
 /// many nodes were folded.
 pub(super) fn constants(model: &Model, g: &mut GraphProto) -> usize {
-    fold_graph(model, g, None)
+    let (before, weights) = (g.clone(), read_bytes(g));
+    let n = fold_graph(model, g, None, Growth::Shared);
+    drop_unread(g);
+    if read_bytes(g) <= weights + MAX_GROWTH_BYTES {
+        return n;
+    }
+    *g = before;
+    let n = fold_graph(model, g, None, Growth::Local);
+    drop_unread(g);
+    n
 }
 
-/// The constants visible in a graph: its own, then its enclosing graphs'.
-struct Scope<'p> {
-    /// Values of initializers (not fed as graph inputs) and of folded nodes.
-    values: HashMap<String, Value>,
-    /// Shapes the model fixes for other values.
-    shapes: HashMap<String, Vec<i64>>,
-    parent: Option<&'p Scope<'p>>,
+/// Where a folded value goes.
+enum Place {
+    /// An initializer of the node's graph.
+    Here,
+    /// An initializer of the enclosing graph at this depth.
+    Hoisted(usize),
 }
 
-impl<'p> Scope<'p> {
-    fn of(model: &Model, g: &GraphProto, parent: Option<&'p Scope<'p>>) -> Scope<'p> {
-        let fed: HashSet<&str> = g.input.iter().map(|i| i.name.as_str()).collect();
-        let values = g
-            .initializer
-            .iter()
-            .filter(|t| !fed.contains(t.name.as_str()))
-            .filter_map(|t| Some((t.name.clone(), Value::of(t, &model.loc)?)))
-            .collect();
-        Scope {
-            values,
-            shapes: static_shapes(g),
-            parent,
-        }
-    }
-
-    fn value(&self, name: &str) -> Option<&Value> {
-        self.values
-            .get(name)
-            .or_else(|| self.parent.and_then(|p| p.value(name)))
-    }
-
-    fn shape(&self, name: &str) -> Option<&[i64]> {
-        match (self.value(name), self.shapes.get(name)) {
-            (Some(v), _) => Some(&v.dims),
-            (None, Some(dims)) => Some(dims),
-            (None, None) => self.parent.and_then(|p| p.shape(name)),
-        }
-    }
-}
-
-fn fold_graph(model: &Model, g: &mut GraphProto, parent: Option<&Scope<'_>>) -> usize {
+fn fold_graph(
+    model: &Model,
+    g: &mut GraphProto,
+    parent: Option<&Scope<'_>>,
+    rule: Growth,
+) -> usize {
     lift_constants(model, g);
     let uses = Uses::of(g);
     let mut scope = Scope::of(model, g, parent);
-    let (mut folded, mut inner) = (Vec::new(), 0);
+    let (mut folded, mut renames, mut inner) = (Vec::new(), Vec::new(), 0);
     for (k, n) in g.node.iter_mut().enumerate() {
         if n.attribute
             .iter()
@@ -76,7 +74,7 @@ fn fold_graph(model: &Model, g: &mut GraphProto, parent: Option<&Scope<'_>>) -> 
         {
             for a in &mut n.attribute {
                 for sub in a.g.iter_mut().chain(a.graphs.iter_mut()) {
-                    inner += fold_graph(model, sub, Some(&scope));
+                    inner += fold_graph(model, sub, Some(&scope), rule);
                 }
             }
             continue;
@@ -85,25 +83,49 @@ fn fold_graph(model: &Model, g: &mut GraphProto, parent: Option<&Scope<'_>>) -> 
         if !plain || n.output[0].is_empty() || uses.observed(&n.output[0]) {
             continue;
         }
-        let Some(value) = fold(model, n, &scope, &uses) else {
+        let Some((value, place)) = fold(model, n, &scope, &uses, rule) else {
             continue;
         };
-        scope.values.insert(n.output[0].clone(), value);
+        let name = &n.output[0];
+        match place {
+            Place::Here => scope.fold(name, value),
+            Place::Hoisted(depth) => {
+                let kept = scope.hoist(depth, name, value);
+                if kept != *name {
+                    renames.push((name.clone(), kept));
+                }
+            }
+        }
         folded.push(k);
     }
     for &k in &folded {
         let name = &g.node[k].output[0];
-        g.initializer.push(scope.values[name].to_proto(name));
+        if let Some(v) = scope.folded_here(name) {
+            g.initializer.push(v.to_proto(name));
+        }
     }
-    inner + remove(g, &folded)
+    g.initializer.extend(
+        scope
+            .take_hoisted()
+            .iter()
+            .map(|(name, v)| v.to_proto(name)),
+    );
+    let n = inner + remove(g, &folded);
+    rename_inputs(g, &renames);
+    n
 }
 
-/// The value of node `n` from the constants in `scope`, if it folds: bigger than
-/// [`MAX_GROWTH_BYTES`] only when it is no bigger than its inputs and every big input is read
-/// by this node alone (so the model does not keep both).
-fn fold(model: &Model, n: &NodeProto, scope: &Scope<'_>, uses: &Uses) -> Option<Value> {
+/// The value of node `n` from the constants in `scope`, if it folds, and where it goes (see
+/// [`Growth`]).
+fn fold(
+    model: &Model,
+    n: &NodeProto,
+    scope: &Scope<'_>,
+    uses: &Uses,
+    rule: Growth,
+) -> Option<(Value, Place)> {
     if n.op_type == "Shape" {
-        return Some(eval::shape(scope.shape(n.input.first()?)?, n));
+        return Some((eval::shape(scope.shape(n.input.first()?)?, n), Place::Here));
     }
     let inputs: Vec<Option<&Value>> = n
         .input
@@ -115,19 +137,35 @@ fn fold(model: &Model, n: &NodeProto, scope: &Scope<'_>, uses: &Uses) -> Option<
         .collect::<Option<_>>()?;
     let out = eval::eval(n, model.opset, &inputs, &model.loc)?;
     if out.data.len() <= MAX_GROWTH_BYTES {
-        return Some(out);
+        return Some((out, Place::Here));
     }
     let size: usize = inputs.iter().flatten().map(|v| v.data.len()).sum();
-    let consumed = n.input.iter().filter(|i| !i.is_empty()).all(|i| {
-        let own = scope.values.contains_key(i);
-        let small = scope
-            .value(i)
-            .is_some_and(|v| v.data.len() <= MAX_GROWTH_BYTES);
-        small || (own && uses.readers(i) == 1 && !uses.observed(i))
-    });
-    (out.data.len() <= size && consumed).then_some(out)
+    if out.data.len() > size {
+        return None;
+    }
+    let big = |i: &&String| {
+        !i.is_empty()
+            && scope
+                .value(i)
+                .is_some_and(|v| v.data.len() > MAX_GROWTH_BYTES)
+    };
+    let mut big_inputs = n.input.iter().filter(big);
+    match rule {
+        Growth::Shared => {
+            let home = big_inputs.filter_map(|i| scope.home(i)).max();
+            let place = match home {
+                Some(d) if d < scope.depth() => Place::Hoisted(d),
+                _ => Place::Here,
+            };
+            Some((out, place))
+        }
+        Growth::Local => big_inputs
+            .all(|i| {
+                scope.home(i) == Some(scope.depth()) && uses.readers(i) == 1 && !uses.observed(i)
+            })
+            .then_some((out, Place::Here)),
+    }
 }
-
 /// `Constant` nodes with a dense value become initializers of `g`.
 fn lift_constants(model: &Model, g: &mut GraphProto) {
     let mut lifted = Vec::new();
@@ -143,38 +181,58 @@ fn lift_constants(model: &Model, g: &mut GraphProto) {
     remove(g, &lifted);
 }
 
-/// Values of `g` whose shape the model fixes (graph inputs and `value_info` with every
-/// dimension a number).
-fn static_shapes(g: &GraphProto) -> HashMap<String, Vec<i64>> {
-    let mut out = HashMap::new();
-    for vi in g.input.iter().chain(&g.value_info) {
-        let Some(type_proto::Value::TensorType(t)) =
-            vi.r#type.as_ref().and_then(|t| t.value.as_ref())
-        else {
-            continue;
-        };
-        let dims: Option<Vec<i64>> = t.shape.as_ref().and_then(|s| {
-            s.dim
-                .iter()
-                .map(|d| match d.value {
-                    Some(dimension::Value::DimValue(v)) if v >= 0 => Some(v),
-                    _ => None,
-                })
-                .collect()
-        });
-        if let Some(dims) = dims {
-            out.insert(vi.name.clone(), dims);
+/// Bytes of the initializers something reads, in `g` and its subgraphs.
+fn read_bytes(g: &GraphProto) -> usize {
+    let uses = Uses::of(g);
+    let own: usize = g
+        .initializer
+        .iter()
+        .filter(|t| uses.used(&t.name))
+        .map(|t| count(&t.dims).unwrap_or(0) * elem_size(t.data_type).unwrap_or(1))
+        .sum();
+    own + g
+        .node
+        .iter()
+        .flat_map(subgraphs_of)
+        .map(read_bytes)
+        .sum::<usize>()
+}
+
+/// Initializers of `g` and its subgraphs that nothing reads and that are not graph inputs:
+/// the steps of a chain of folds, folded duplicates, the tensors folds replaced.
+fn drop_unread(g: &mut GraphProto) {
+    for n in &mut g.node {
+        for a in &mut n.attribute {
+            for sub in a.g.iter_mut().chain(a.graphs.iter_mut()) {
+                drop_unread(sub);
+            }
         }
     }
-    out
+    let uses = Uses::of(g);
+    let fed: HashSet<String> = g.input.iter().map(|i| i.name.clone()).collect();
+    g.initializer
+        .retain(|t| fed.contains(&t.name) || uses.used(&t.name));
+}
+
+/// Node inputs of `g` renamed by `renames` (from, to): each folded duplicate read under the
+/// name of the tensor it equals.
+fn rename_inputs(g: &mut GraphProto, renames: &[(String, String)]) {
+    if renames.is_empty() {
+        return;
+    }
+    for input in g.node.iter_mut().flat_map(|n| n.input.iter_mut()) {
+        if let Some((_, to)) = renames.iter().find(|(from, _)| from == input) {
+            *input = to.clone();
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::onnx::{
-        tensor_shape_proto, AttributeProto, ModelProto, TensorProto, TensorShapeProto, TypeProto,
-        ValueInfoProto,
+        tensor_shape_proto, tensor_shape_proto::dimension, type_proto, AttributeProto, ModelProto,
+        TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
     };
     use crate::optimize::{optimize, GraphOptimization};
     use crate::tests::support::onnx_protos::{float_model, if_node, node};
@@ -352,5 +410,69 @@ mod tests {
         assert_eq!(then.initializer.len(), 1, "{:?}", then);
         assert_eq!(then.initializer[0].name, "v");
         assert_eq!(then.initializer[0].dims, [1, 1]);
+    }
+
+    /// A 64×64 float weight (16 KiB) named `name`, its elements 0, 1, 2, …
+    fn big_weight(name: &str) -> TensorProto {
+        let data = (0..4096u32)
+            .flat_map(|i| (i as f32).to_le_bytes())
+            .collect();
+        Value::new(crate::optimize::value::dtype::FLOAT, vec![64, 64], data)
+            .unwrap()
+            .to_proto(name)
+    }
+
+    /// Both branches of an `If` transpose the enclosing graph's weight `w` and multiply by it.
+    fn branches_transposing_w(extra_outer_reader: bool) -> ModelProto {
+        let branch = |name: &str| crate::model::onnx::GraphProto {
+            name: name.into(),
+            node: vec![
+                node("t", "Transpose", "", &["w"], &[&format!("{name}_wt")]),
+                node("m", "MatMul", "", &["x", &format!("{name}_wt")], &[name]),
+            ],
+            output: vec![shaped(name, &[64, 64])],
+            ..Default::default()
+        };
+        let mut nodes = vec![if_node("cond", branch)];
+        if extra_outer_reader {
+            nodes[0].output[0] = "branch".into();
+            nodes.push(node("a", "Add", "", &["branch", "w"], &["y"]));
+        }
+        let mut m = float_model(nodes);
+        m.graph.as_mut().unwrap().initializer = vec![big_weight("w")];
+        m
+    }
+
+    #[test]
+    fn branches_folding_the_same_big_tensor_share_one_copy_in_the_enclosing_graph() {
+        let m = basic(branches_transposing_w(false));
+        let g = m.graph.as_ref().unwrap();
+        let names: Vec<&str> = g.initializer.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["t_wt"],
+            "the weight is replaced by its one transposed copy"
+        );
+        let loc = crate::model::ModelLocation::new(Path::new("m"));
+        let wt = Value::of(&g.initializer[0], &loc).unwrap();
+        let w = Value::of(&big_weight("w"), &loc).unwrap();
+        assert_eq!(wt.element(1), w.element(64), "transposed");
+        for branch in &g.node[0].attribute {
+            let b = branch.g.as_ref().unwrap();
+            assert_eq!(b.node.len(), 1, "{b:?}");
+            assert_eq!(b.node[0].input, ["x", "t_wt"]);
+            assert!(b.initializer.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_hoisted_fold_that_would_keep_two_copies_is_undone() {
+        let m = basic(branches_transposing_w(true));
+        let g = m.graph.as_ref().unwrap();
+        assert_eq!(g.initializer.len(), 1);
+        assert_eq!(g.initializer[0].name, "w");
+        for branch in &g.node[0].attribute {
+            assert_eq!(branch.g.as_ref().unwrap().node.len(), 2);
+        }
     }
 }
