@@ -1,15 +1,12 @@
 //! Eliminations: nodes whose output is their input, bypassed and removed.
 
+use super::node::is_onnx;
 use super::uses::{bypass, initializer, remove, Uses};
 use super::Model;
 use crate::model::onnx::{GraphProto, NodeProto, TensorProto};
 
 /// ONNX `TensorProto.DataType` BOOL.
 const BOOL: i32 = 9;
-
-pub(super) fn is_onnx(n: &NodeProto, op_type: &str) -> bool {
-    n.op_type == op_type && (n.domain.is_empty() || n.domain == "ai.onnx")
-}
 
 /// Remove the nodes `removable` picks (returning the input and output to join) wherever their
 /// output is not observed.

@@ -15,6 +15,9 @@
 
 mod eliminate;
 mod fold;
+mod gemm;
+mod infer;
+mod node;
 mod noop;
 mod uses;
 mod value;
@@ -110,6 +113,12 @@ const PASSES: &[Pass] = &[
         name: "Conv + Mul folding",
         level: GraphOptimization::Basic,
         run: weights::conv_mul,
+        walks_subgraphs: false,
+    },
+    Pass {
+        name: "MatMul + Add fusion into Gemm",
+        level: GraphOptimization::Basic,
+        run: gemm::matmul_add,
         walks_subgraphs: false,
     },
     Pass {

@@ -1,23 +1,21 @@
 //! Nodes that do nothing to their input, and nodes whose outputs nothing reads.
 //!
 //! No-ops: `Transpose` with the identity permutation, `Slice` over whole axes (every start 0,
-//! every end past the end, every step 1), `Cast` to the type the input already has (when the
-//! model says which), and `Squeeze` of an `Unsqueeze` over the same axes.
+//! every end past the end, every step 1), `Cast` to the type the input already has (as the
+//! model states it or its operators fix it: `infer`), and `Squeeze` of an `Unsqueeze` over the same axes.
 
-use super::eliminate::{eliminate, is_onnx};
+use super::eliminate::eliminate;
+use super::infer::{broadcast, elem_types, shapes, Shape};
+use super::node::{attr, in_onnx, is_onnx};
 use super::uses::{initializer, remove, Uses};
 use super::value::Value;
 use super::Model;
-use crate::model::onnx::{type_proto, AttributeProto, GraphProto, NodeProto};
+use crate::model::onnx::{GraphProto, NodeProto};
 use crate::model::ModelLocation;
 use std::collections::HashMap;
 
 /// Ends at least this big slice to the end of any axis.
 const TO_THE_END: i64 = i32::MAX as i64;
-
-fn attr<'n>(n: &'n NodeProto, name: &str) -> Option<&'n AttributeProto> {
-    n.attribute.iter().find(|a| a.name == name)
-}
 
 /// The integers of the initializer `name` of `g` (int64 or int32).
 fn constant_ints(g: &GraphProto, loc: &ModelLocation, name: &str) -> Option<Vec<i64>> {
@@ -39,30 +37,6 @@ fn ints_of(
     } else {
         attr(n, name).map(|a| a.ints.clone())
     }
-}
-
-/// Element types the model states for values of `g`: inputs, `value_info`, initializers, and
-/// `Cast` outputs.
-fn elem_types(g: &GraphProto) -> HashMap<String, i32> {
-    let mut out = HashMap::new();
-    for vi in g.input.iter().chain(&g.value_info).chain(&g.output) {
-        if let Some(type_proto::Value::TensorType(t)) =
-            vi.r#type.as_ref().and_then(|t| t.value.as_ref())
-        {
-            if t.elem_type != 0 {
-                out.insert(vi.name.clone(), t.elem_type);
-            }
-        }
-    }
-    for t in &g.initializer {
-        out.insert(t.name.clone(), t.data_type);
-    }
-    for n in g.node.iter().filter(|n| is_onnx(n, "Cast")) {
-        if let (Some(o), Some(to)) = (n.output.first(), attr(n, "to")) {
-            out.insert(o.clone(), to.i as i32);
-        }
-    }
-    out
 }
 
 fn is_noop(model: &Model, g: &GraphProto, types: &HashMap<String, i32>, n: &NodeProto) -> bool {
@@ -90,10 +64,74 @@ fn is_noop(model: &Model, g: &GraphProto, types: &HashMap<String, i32>, n: &Node
     }
 }
 
-/// No-op `Transpose`, `Slice` and `Cast` nodes, and `Squeeze` of an `Unsqueeze` over the same
-/// axes: their readers read their input.
+/// Whether `n` is a `Reshape` or `Expand` that leaves its input's shape as it is (both shapes
+/// fully known).
+fn keeps_shape(
+    model: &Model,
+    g: &GraphProto,
+    shapes: &HashMap<String, Shape>,
+    n: &NodeProto,
+) -> bool {
+    let input = n.input.first().and_then(|i| shapes.get(i));
+    let Some(input) = input.filter(|s| s.iter().all(Option::is_some)) else {
+        return false;
+    };
+    match n.op_type.as_str() {
+        "Reshape" if is_onnx(n, "Reshape") => n
+            .output
+            .first()
+            .and_then(|o| shapes.get(o))
+            .is_some_and(|out| out == input),
+        "Expand" if is_onnx(n, "Expand") => {
+            let Some(target) = n.input.get(1).and_then(|t| constant_ints(g, &model.loc, t)) else {
+                return false;
+            };
+            let target: Shape = target.iter().map(|&d| Some(d)).collect();
+            broadcast(&[input, &target]).is_some_and(|out| out == *input)
+        }
+        _ => false,
+    }
+}
+
+/// The input an `Add`/`Sub`/`Mul`/`Div` passes through unchanged: the other operand is a
+/// one-element constant of no higher rank (so nothing broadcasts), 0 for `Add` (either side) and
+/// `Sub` (right), 1 for `Mul` (either side) and `Div` (right), as ONNX Runtime's own no-op
+/// elimination takes them.
+fn neutral_operand<'n>(
+    model: &Model,
+    g: &GraphProto,
+    shapes: &HashMap<String, Shape>,
+    n: &'n NodeProto,
+) -> Option<&'n String> {
+    let neutral = match n.op_type.as_str() {
+        "Add" | "Sub" => 0.0,
+        "Mul" | "Div" => 1.0,
+        _ => return None,
+    };
+    if !in_onnx(n) || n.input.len() != 2 {
+        return None;
+    }
+    let commutes = matches!(n.op_type.as_str(), "Add" | "Mul");
+    let constant = |k: usize| {
+        let t = initializer(g, &n.input[k])
+            .filter(|_| !g.input.iter().any(|i| i.name == n.input[k]))?;
+        let v = Value::of(t, &model.loc)?;
+        (v.count() == 1).then_some(v)
+    };
+    let (k, c) = match (constant(0), constant(1)) {
+        (None, Some(c)) => (0, c),
+        (Some(c), None) if commutes => (1, c),
+        _ => return None,
+    };
+    let rank = shapes.get(&n.input[k])?.len();
+    (c.dims.len() <= rank && c.as_f64()? == neutral).then(|| &n.input[k])
+}
+
+/// No-op `Transpose`, `Slice`, `Cast`, `Reshape`, `Expand` and arithmetic nodes, and
+/// `Squeeze` of an `Unsqueeze` over the same axes: their readers read their input.
 pub(super) fn noops(model: &Model, g: &mut GraphProto) -> usize {
     let types = elem_types(g);
+    let shapes = shapes(g, &model.loc, model.opset);
     let producer: HashMap<String, usize> = g
         .node
         .iter()
@@ -105,8 +143,11 @@ pub(super) fn noops(model: &Model, g: &mut GraphProto) -> usize {
         if n.output.len() != 1 || n.input.is_empty() {
             return None;
         }
-        if is_noop(model, g, &types, n) {
+        if is_noop(model, g, &types, n) || keeps_shape(model, g, &shapes, n) {
             return through(&n.input[0]);
+        }
+        if let Some(input) = neutral_operand(model, g, &shapes, n) {
+            return through(input);
         }
         if !is_onnx(n, "Squeeze") {
             return None;
@@ -127,7 +168,7 @@ pub(super) fn dead(_: &Model, g: &mut GraphProto) -> usize {
         .iter()
         .enumerate()
         .filter(|(_, n)| {
-            let plain = (n.domain.is_empty() || n.domain == "ai.onnx")
+            let plain = in_onnx(n)
                 && n.attribute
                     .iter()
                     .all(|a| a.g.is_none() && a.graphs.is_empty());
@@ -141,8 +182,9 @@ pub(super) fn dead(_: &Model, g: &mut GraphProto) -> usize {
 #[cfg(test)]
 mod tests {
     use crate::model::onnx::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto};
+    use crate::optimize::value::Value;
     use crate::optimize::{optimize, GraphOptimization};
-    use crate::tests::support::onnx_protos::{float_model, node, tensor_vi};
+    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi, tensor_vi};
     use std::path::Path;
 
     fn ints(name: &str, v: &[i64]) -> TensorProto {
@@ -168,8 +210,20 @@ mod tests {
 
     /// The op types left after `basic`, with `initializers` added to the graph.
     fn left(nodes: Vec<NodeProto>, initializers: Vec<TensorProto>) -> Vec<String> {
+        left_for(nodes, initializers, None)
+    }
+
+    /// [`left`], the input `x` of shape `x_dims` when given (negative: unknown size).
+    fn left_for(
+        nodes: Vec<NodeProto>,
+        initializers: Vec<TensorProto>,
+        x_dims: Option<&[i64]>,
+    ) -> Vec<String> {
         let mut m: ModelProto = float_model(nodes);
         m.graph.as_mut().unwrap().initializer = initializers;
+        if let Some(dims) = x_dims {
+            m.graph.as_mut().unwrap().input = vec![shaped_vi("x", 1, dims)];
+        }
         optimize(&mut m, Path::new("m.onnx"), GraphOptimization::Basic);
         let g: &GraphProto = m.graph.as_ref().unwrap();
         g.node.iter().map(|n| n.op_type.clone()).collect()
@@ -269,5 +323,71 @@ mod tests {
             node("r", "Relu", "", &["x"], &["y"]),
         ];
         assert_eq!(left(nodes, vec![]), ["Relu"]);
+    }
+
+    fn float(name: &str, dims: &[i64], v: f32) -> TensorProto {
+        let n = dims.iter().product::<i64>() as usize;
+        let data = std::iter::repeat_n(v.to_le_bytes(), n).flatten().collect();
+        Value::new(1, dims.to_vec(), data).unwrap().to_proto(name)
+    }
+
+    #[test]
+    fn arithmetic_with_a_neutral_constant_goes_when_nothing_broadcasts() {
+        let op = |op: &str, a: &str, b: &str| relu_after(node("o", op, "", &[a, b], &["t"]));
+        let x = Some(&[-1, 3, 4][..]);
+        let one = || vec![float("c", &[1], 1.0)];
+        let zero = || vec![float("c", &[], 0.0)];
+        assert_eq!(left_for(op("Mul", "x", "c"), one(), x), ["Relu"]);
+        assert_eq!(left_for(op("Mul", "c", "x"), one(), x), ["Relu"]);
+        assert_eq!(left_for(op("Div", "x", "c"), one(), x), ["Relu"]);
+        assert_eq!(left_for(op("Add", "c", "x"), zero(), x), ["Relu"]);
+        assert_eq!(left_for(op("Sub", "x", "c"), zero(), x), ["Relu"]);
+        // 1/x and 0-x are not x; 2·x is not x; rank unknown or a constant of higher rank
+        // broadcasts; a constant that is also a graph input may be fed another value.
+        assert_eq!(left_for(op("Div", "c", "x"), one(), x), ["Div", "Relu"]);
+        assert_eq!(left_for(op("Sub", "c", "x"), zero(), x), ["Sub", "Relu"]);
+        assert_eq!(
+            left_for(op("Mul", "x", "c"), vec![float("c", &[1], 2.0)], x),
+            ["Mul", "Relu"]
+        );
+        assert_eq!(left_for(op("Mul", "x", "c"), one(), None), ["Mul", "Relu"]);
+        let high = vec![float("c", &[1, 1, 1, 1], 1.0)];
+        assert_eq!(left_for(op("Mul", "x", "c"), high, x), ["Mul", "Relu"]);
+        let mut m = float_model(op("Mul", "x", "c"));
+        let g = m.graph.as_mut().unwrap();
+        g.initializer = one();
+        g.input = vec![shaped_vi("x", 1, &[2, 3]), shaped_vi("c", 1, &[1])];
+        optimize(&mut m, Path::new("m.onnx"), GraphOptimization::Basic);
+        assert_eq!(m.graph.unwrap().node.len(), 2, "c is an input");
+    }
+
+    #[test]
+    fn reshapes_and_expands_to_the_shape_the_input_has_go() {
+        let x = Some(&[2, 3, 4][..]);
+        let reshape = || relu_after(node("r", "Reshape", "", &["x", "s"], &["t"]));
+        assert_eq!(
+            left_for(reshape(), vec![ints("s", &[0, 3, -1])], x),
+            ["Relu"]
+        );
+        assert_eq!(
+            left_for(reshape(), vec![ints("s", &[2, 12])], x),
+            ["Reshape", "Relu"]
+        );
+        let unknown = Some(&[-1, 3, 4][..]);
+        assert_eq!(
+            left_for(reshape(), vec![ints("s", &[0, 3, 4])], unknown),
+            ["Reshape", "Relu"],
+            "the batch size is not known"
+        );
+        let expand = || relu_after(node("e", "Expand", "", &["x", "s"], &["t"]));
+        assert_eq!(left_for(expand(), vec![ints("s", &[3, 1])], x), ["Relu"]);
+        assert_eq!(
+            left_for(expand(), vec![ints("s", &[2, 2, 3, 4])], x),
+            ["Expand", "Relu"]
+        );
+        assert_eq!(
+            left_for(expand(), vec![ints("s", &[3, 4])], unknown),
+            ["Expand", "Relu"]
+        );
     }
 }

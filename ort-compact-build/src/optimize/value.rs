@@ -107,6 +107,16 @@ impl Value {
         }
     }
 
+    /// The first element as a number (float, double or integer tensors).
+    pub fn as_f64(&self) -> Option<f64> {
+        let e = self.data.get(..self.elem())?;
+        Some(match self.dtype {
+            dtype::FLOAT => f64::from(f32::from_le_bytes(e.try_into().ok()?)),
+            dtype::DOUBLE => f64::from_le_bytes(e.try_into().ok()?),
+            _ => *self.as_ints()?.first()? as f64,
+        })
+    }
+
     /// Element `i`'s bytes.
     pub fn element(&self, i: usize) -> &[u8] {
         let e = self.elem();

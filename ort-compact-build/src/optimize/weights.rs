@@ -7,7 +7,7 @@
 //! `B' = B * m`. The rounding of the fused weights is what stock onnxruntime-web computes when
 //! it fuses the same pair at load, not what the unfused graph computes.
 
-use super::eliminate::is_onnx;
+use super::node::is_onnx;
 use super::uses::{remove, Uses};
 use super::value::{dtype, Value};
 use super::Model;

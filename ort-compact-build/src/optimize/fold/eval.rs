@@ -3,21 +3,10 @@
 //! it does not overflow (or divide by zero); float arithmetic is one IEEE operation per element
 //! in the tensor's own precision, as the kernels compute it. Anything else is left to run.
 
+use super::super::node::{attr, attr_int, attr_ints};
 use crate::model::onnx::{AttributeProto, NodeProto};
 use crate::model::ModelLocation;
 use crate::optimize::value::{axis, count, dtype, elem_size, strides, Value};
-
-fn attr<'n>(n: &'n NodeProto, name: &str) -> Option<&'n AttributeProto> {
-    n.attribute.iter().find(|a| a.name == name)
-}
-
-fn attr_int(n: &NodeProto, name: &str) -> Option<i64> {
-    attr(n, name).map(|a| a.i)
-}
-
-fn attr_ints(n: &NodeProto, name: &str) -> Option<Vec<i64>> {
-    attr(n, name).map(|a| a.ints.clone())
-}
 
 /// The output of `n` (ai.onnx, model opset `opset`) on the constant `inputs` (`None`: an
 /// omitted optional input); `None` when the evaluator does not compute it.

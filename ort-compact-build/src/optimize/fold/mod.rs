@@ -12,6 +12,7 @@
 mod eval;
 mod scope;
 
+use super::node::{in_onnx, is_onnx};
 use super::uses::{remove, Uses};
 use super::value::{count, elem_size, Value};
 use super::Model;
@@ -79,7 +80,7 @@ fn fold_graph(
             }
             continue;
         }
-        let plain = (n.domain.is_empty() || n.domain == "ai.onnx") && n.output.len() == 1;
+        let plain = in_onnx(n) && n.output.len() == 1;
         if !plain || n.output[0].is_empty() || uses.observed(&n.output[0]) {
             continue;
         }
@@ -170,7 +171,7 @@ fn fold(
 fn lift_constants(model: &Model, g: &mut GraphProto) {
     let mut lifted = Vec::new();
     for (k, n) in g.node.iter().enumerate() {
-        if n.op_type != "Constant" || !(n.domain.is_empty() || n.domain == "ai.onnx") {
+        if !is_onnx(n, "Constant") {
             continue;
         }
         if let Ok(ConstantValue::Dense(t)) = constant_to_initializer(&model.loc, n, &n.name) {
@@ -230,33 +231,13 @@ fn rename_inputs(g: &mut GraphProto, renames: &[(String, String)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::onnx::{
-        tensor_shape_proto, tensor_shape_proto::dimension, type_proto, AttributeProto, ModelProto,
-        TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
-    };
+    use crate::model::onnx::{AttributeProto, ModelProto, TensorProto, ValueInfoProto};
     use crate::optimize::{optimize, GraphOptimization};
-    use crate::tests::support::onnx_protos::{float_model, if_node, node};
+    use crate::tests::support::onnx_protos::{float_model, if_node, node, shaped_vi};
     use std::path::Path;
 
     fn shaped(name: &str, dims: &[i64]) -> ValueInfoProto {
-        let dim = dims
-            .iter()
-            .map(|&d| tensor_shape_proto::Dimension {
-                value: Some(dimension::Value::DimValue(d)),
-                denotation: String::new(),
-            })
-            .collect();
-        ValueInfoProto {
-            name: name.into(),
-            r#type: Some(TypeProto {
-                value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                    elem_type: 1,
-                    shape: Some(TensorShapeProto { dim }),
-                })),
-                denotation: String::new(),
-            }),
-            ..Default::default()
-        }
+        shaped_vi(name, 1, dims)
     }
 
     fn int_tensor(name: &str, v: &[i64]) -> TensorProto {

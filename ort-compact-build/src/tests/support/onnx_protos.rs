@@ -1,8 +1,8 @@
 //! Small builders for hand-made ONNX models in tests.
 
 use crate::model::onnx::{
-    type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TypeProto,
-    ValueInfoProto,
+    tensor_shape_proto, type_proto, AttributeProto, GraphProto, ModelProto, NodeProto,
+    OperatorSetIdProto, TensorShapeProto, TypeProto, ValueInfoProto,
 };
 
 /// A tensor value of element type `elem_type` (ONNX `TensorProto.DataType`), shape unknown.
@@ -18,6 +18,28 @@ pub fn tensor_vi(name: &str, elem_type: i32) -> ValueInfoProto {
         }),
         ..Default::default()
     }
+}
+
+/// A tensor value of element type `elem_type` and shape `dims` (a negative dimension is a named
+/// one of unknown size).
+pub fn shaped_vi(name: &str, elem_type: i32, dims: &[i64]) -> ValueInfoProto {
+    let dim = dims
+        .iter()
+        .map(|&d| tensor_shape_proto::Dimension {
+            value: Some(match d {
+                d if d >= 0 => tensor_shape_proto::dimension::Value::DimValue(d),
+                _ => tensor_shape_proto::dimension::Value::DimParam("n".into()),
+            }),
+            denotation: String::new(),
+        })
+        .collect();
+    let mut vi = tensor_vi(name, elem_type);
+    if let Some(type_proto::Value::TensorType(t)) =
+        vi.r#type.as_mut().and_then(|t| t.value.as_mut())
+    {
+        t.shape = Some(TensorShapeProto { dim });
+    }
+    vi
 }
 
 /// A node `op` (in `domain`, `""` for ai.onnx) named `name`.

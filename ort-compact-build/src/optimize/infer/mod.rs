@@ -1,0 +1,8 @@
+//! What the passes can know of a graph's values without running it: element types (`types`)
+//! and shapes (`shapes`), from what the model states and what each operator implies.
+
+mod shapes;
+mod types;
+
+pub(super) use shapes::{broadcast, shapes, Shape};
+pub(super) use types::elem_types;

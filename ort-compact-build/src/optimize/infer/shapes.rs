@@ -1,0 +1,413 @@
+//! Shapes of a graph's values, as far as they follow from the model: the shapes it states
+//! (inputs, outputs, `value_info`, initializers) carried through the operators whose output
+//! shape is a plain function of their inputs' shapes and constant operands. A shape's rank is
+//! known when it is recorded at all; a dimension may still be unknown (`None`), such as a batch
+//! size fed at run time.
+
+use super::super::node::{attr_int, attr_ints, in_onnx};
+use super::super::value::{axis, Value};
+use crate::model::onnx::{tensor_shape_proto::dimension, type_proto, GraphProto, NodeProto};
+use crate::model::ModelLocation;
+use std::collections::HashMap;
+
+/// A value's shape: its dimensions, each known or not.
+pub(in crate::optimize) type Shape = Vec<Option<i64>>;
+
+/// Operators whose output 0 has the shape of their input 0.
+const SAME_SHAPE: &[&str] = &[
+    "Abs",
+    "BatchNormalization",
+    "Cast",
+    "Ceil",
+    "Clip",
+    "Cos",
+    "CumSum",
+    "Dropout",
+    "Elu",
+    "Erf",
+    "Exp",
+    "Floor",
+    "Gelu",
+    "HardSigmoid",
+    "HardSwish",
+    "Identity",
+    "InstanceNormalization",
+    "IsInf",
+    "IsNaN",
+    "LayerNormalization",
+    "LeakyRelu",
+    "Log",
+    "LogSoftmax",
+    "LRN",
+    "Neg",
+    "Not",
+    "Reciprocal",
+    "Relu",
+    "Round",
+    "Selu",
+    "Sigmoid",
+    "Sign",
+    "Sin",
+    "Softmax",
+    "Softplus",
+    "Softsign",
+    "Sqrt",
+    "Tanh",
+];
+
+/// Operators whose output shape is their inputs' shapes broadcast together.
+const BROADCAST: &[&str] = &[
+    "Add",
+    "And",
+    "BitShift",
+    "Div",
+    "Equal",
+    "Greater",
+    "GreaterOrEqual",
+    "Less",
+    "LessOrEqual",
+    "Max",
+    "Mean",
+    "Min",
+    "Mod",
+    "Mul",
+    "Or",
+    "Pow",
+    "PRelu",
+    "Sub",
+    "Sum",
+    "Where",
+    "Xor",
+];
+
+/// The shapes of `g`'s values (model opset `opset`) that the model states or its operators
+/// fix; values of unknown rank are not recorded.
+pub(in crate::optimize) fn shapes(
+    g: &GraphProto,
+    loc: &ModelLocation,
+    opset: i64,
+) -> HashMap<String, Shape> {
+    let mut out: HashMap<String, Shape> = HashMap::new();
+    for vi in g.input.iter().chain(&g.value_info).chain(&g.output) {
+        if let Some(type_proto::Value::TensorType(t)) =
+            vi.r#type.as_ref().and_then(|t| t.value.as_ref())
+        {
+            if let Some(s) = &t.shape {
+                let dims = s.dim.iter().map(|d| match d.value {
+                    Some(dimension::Value::DimValue(v)) if v >= 0 => Some(v),
+                    _ => None,
+                });
+                out.insert(vi.name.clone(), dims.collect());
+            }
+        }
+    }
+    let initializers: HashMap<&str, _> =
+        g.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
+    for t in &g.initializer {
+        out.insert(t.name.clone(), t.dims.iter().map(|&d| Some(d)).collect());
+    }
+    let constant =
+        |name: &str| -> Option<Vec<i64>> { Value::of(initializers.get(name)?, loc)?.as_ints() };
+    for n in g.node.iter().filter(|n| in_onnx(n)) {
+        let Some(o) = n.output.first().filter(|o| !o.is_empty()) else {
+            continue;
+        };
+        let input = |k: usize| n.input.get(k).and_then(|i| out.get(i));
+        if let Some(s) = infer(n, opset, &input, &constant) {
+            let merged = match out.get(o) {
+                Some(stated) if stated.len() == s.len() => {
+                    stated.iter().zip(&s).map(|(a, b)| a.or(*b)).collect()
+                }
+                Some(stated) => stated.clone(),
+                None => s,
+            };
+            out.insert(o.clone(), merged);
+        }
+    }
+    out
+}
+
+/// The shape of `n`'s output 0 from its inputs' shapes (`input(k)`) and constant integer
+/// operands (`constant(name)`).
+fn infer<'s>(
+    n: &NodeProto,
+    opset: i64,
+    input: &dyn Fn(usize) -> Option<&'s Shape>,
+    constant: &dyn Fn(&str) -> Option<Vec<i64>>,
+) -> Option<Shape> {
+    let op = n.op_type.as_str();
+    let operand = |k: usize| {
+        n.input
+            .get(k)
+            .filter(|i| !i.is_empty())
+            .and_then(|i| constant(i))
+    };
+    match op {
+        _ if SAME_SHAPE.contains(&op) => input(0).cloned(),
+        _ if BROADCAST.contains(&op) => {
+            let shapes: Option<Vec<&Shape>> = (0..n.input.len()).map(input).collect();
+            broadcast(&shapes?)
+        }
+        "MatMul" => matmul(input(0)?, input(1)?),
+        "Gemm" => {
+            let (a, b) = (input(0)?, input(1)?);
+            let pick =
+                |s: &Shape, transposed: bool, k: usize| s.get(k ^ usize::from(transposed)).copied();
+            let m = pick(a, attr_int(n, "transA") == Some(1), 0)?;
+            let nn = pick(b, attr_int(n, "transB") == Some(1), 1)?;
+            (a.len() == 2 && b.len() == 2).then(|| vec![m, nn])
+        }
+        "Flatten" => {
+            let s = input(0)?;
+            let rank = s.len() as i64;
+            let k = attr_int(n, "axis").unwrap_or(1);
+            let k = usize::try_from(if k < 0 { k + rank } else { k })
+                .ok()
+                .filter(|&k| k <= s.len())?;
+            let product = |d: &[Option<i64>]| d.iter().try_fold(1i64, |p, d| p.checked_mul((*d)?));
+            Some(vec![product(&s[..k]), product(&s[k..])])
+        }
+        "Transpose" => {
+            let s = input(0)?;
+            match attr_ints(n, "perm") {
+                Some(p) => p
+                    .iter()
+                    .map(|&k| s.get(usize::try_from(k).ok()?).copied())
+                    .collect(),
+                None => Some(s.iter().rev().copied().collect()),
+            }
+        }
+        "Shape" => {
+            let rank = input(0)?.len() as i64;
+            let clamp = |v: i64| if v < 0 { v + rank } else { v }.clamp(0, rank);
+            let start = clamp(attr_int(n, "start").unwrap_or(0));
+            let end = clamp(attr_int(n, "end").unwrap_or(rank));
+            Some(vec![Some((end - start).max(0))])
+        }
+        "Reshape" => reshape(input(0), &operand(1)?, attr_int(n, "allowzero") == Some(1)),
+        "Unsqueeze" => {
+            let axes = if opset >= 13 {
+                operand(1)?
+            } else {
+                attr_ints(n, "axes")?
+            };
+            let mut s = input(0)?.clone();
+            let rank = s.len() + axes.len();
+            let mut axes: Vec<usize> =
+                axes.iter().map(|&a| axis(a, rank)).collect::<Option<_>>()?;
+            axes.sort_unstable();
+            for a in axes {
+                (a <= s.len()).then(|| s.insert(a, Some(1)))?;
+            }
+            Some(s)
+        }
+        "Squeeze" => {
+            let s = input(0)?;
+            let axes = match opset >= 13 {
+                true => n.input.get(1).filter(|i| !i.is_empty()).map(|_| operand(1)),
+                false => attr_ints(n, "axes").map(Some),
+            };
+            let axes: Vec<usize> = match axes {
+                Some(a) => a?
+                    .iter()
+                    .map(|&a| axis(a, s.len()))
+                    .collect::<Option<_>>()?,
+                None if s.iter().all(Option::is_some) => {
+                    (0..s.len()).filter(|&k| s[k] == Some(1)).collect()
+                }
+                None => return None,
+            };
+            Some(
+                (0..s.len())
+                    .filter(|k| !axes.contains(k))
+                    .map(|k| s[k])
+                    .collect(),
+            )
+        }
+        "Concat" => {
+            let shapes: Vec<&Shape> = (0..n.input.len()).map(input).collect::<Option<_>>()?;
+            let first = shapes.first()?;
+            let a = axis(attr_int(n, "axis")?, first.len())?;
+            let mut s = (*first).clone();
+            s[a] = shapes
+                .iter()
+                .try_fold(0i64, |t, s| t.checked_add((*s.get(a)?)?));
+            shapes.iter().all(|x| x.len() == s.len()).then_some(s)
+        }
+        "Conv" => {
+            let (x, w) = (input(0)?, input(1)?);
+            (x.len() >= 3 && w.len() == x.len()).then(|| {
+                let mut s = vec![x[0], w[0]];
+                s.extend(std::iter::repeat_n(None, x.len() - 2));
+                s
+            })
+        }
+        "GlobalAveragePool" | "GlobalMaxPool" => {
+            let x = input(0)?;
+            (x.len() >= 3).then(|| {
+                let mut s = x[..2].to_vec();
+                s.extend(std::iter::repeat_n(Some(1), x.len() - 2));
+                s
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Shapes broadcast together (numpy rules): the longest rank; per dimension, a known size
+/// other than 1 where any has one, else 1 where all are 1, else unknown.
+pub(in crate::optimize) fn broadcast(shapes: &[&Shape]) -> Option<Shape> {
+    let rank = shapes.iter().map(|s| s.len()).max()?;
+    let mut out = vec![Some(1); rank];
+    for (k, d) in out.iter_mut().enumerate() {
+        let dims = shapes
+            .iter()
+            .filter_map(|s| (k + s.len()).checked_sub(rank).map(|i| s[i]));
+        let mut all_one = true;
+        let mut known = None;
+        for x in dims {
+            match x {
+                Some(1) => {}
+                Some(v) => known = Some(v),
+                None => all_one = false,
+            }
+        }
+        *d = match (known, all_one) {
+            (Some(v), _) => Some(v),
+            (None, true) => Some(1),
+            (None, false) => None,
+        };
+    }
+    Some(out)
+}
+
+/// `MatMul`'s output shape for operands of rank 2 or more.
+fn matmul(a: &Shape, b: &Shape) -> Option<Shape> {
+    if a.len() < 2 || b.len() < 2 {
+        return None;
+    }
+    let (ab, bb) = (a[..a.len() - 2].to_vec(), b[..b.len() - 2].to_vec());
+    let mut s = broadcast(&[&ab, &bb])?;
+    s.extend([a[a.len() - 2], b[b.len() - 1]]);
+    Some(s)
+}
+
+/// `Reshape`'s output shape: `0` copies the input's dimension (unless `allowzero`), `-1` is
+/// what the other dimensions leave of the input's size.
+fn reshape(input: Option<&Shape>, target: &[i64], allowzero: bool) -> Option<Shape> {
+    let mut s: Shape = target
+        .iter()
+        .enumerate()
+        .map(|(k, &d)| match d {
+            0 if !allowzero => input.and_then(|s| s.get(k).copied().flatten()),
+            -1 => None,
+            d => Some(d),
+        })
+        .collect();
+    if let Some(free) = target.iter().position(|&d| d == -1) {
+        let size = input.and_then(|s| s.iter().try_fold(1i64, |p, d| p.checked_mul((*d)?)));
+        let rest = s
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| k != free)
+            .try_fold(1i64, |p, (_, d)| p.checked_mul((*d)?));
+        if let (Some(size), Some(rest)) = (size, rest.filter(|&r| r > 0)) {
+            s[free] = Some(size / rest);
+        }
+    }
+    Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::onnx::{AttributeProto, TensorProto};
+    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi};
+    use std::path::Path;
+
+    fn ints(name: &str, v: &[i64]) -> TensorProto {
+        Value::ints(vec![v.len() as i64], v).to_proto(name)
+    }
+
+    fn with_int(mut n: NodeProto, name: &str, i: i64) -> NodeProto {
+        n.attribute.push(AttributeProto {
+            name: name.into(),
+            r#type: 2,
+            i,
+            ..Default::default()
+        });
+        n
+    }
+
+    #[test]
+    fn shapes_follow_through_the_operators() {
+        let mut m = float_model(vec![
+            node("r", "Relu", "", &["x"], &["relu"]),
+            node("a", "Add", "", &["relu", "bias"], &["biased"]),
+            node("m", "MatMul", "", &["biased", "w"], &["product"]),
+            with_int(node("f", "Flatten", "", &["x"], &["flat"]), "axis", 2),
+            node("t", "Transpose", "", &["x"], &["reversed"]),
+            node("s", "Shape", "", &["x"], &["shape"]),
+            node("re", "Reshape", "", &["x", "target"], &["reshaped"]),
+            node("u", "Unsqueeze", "", &["x", "axes"], &["unsqueezed"]),
+            node("q", "Squeeze", "", &["unsqueezed", "axes"], &["squeezed"]),
+            with_int(
+                node("c", "Concat", "", &["x", "x"], &["joined"]),
+                "axis",
+                -1,
+            ),
+            node("g", "GlobalAveragePool", "", &["x"], &["pooled"]),
+            node("z", "Mystery", "", &["x"], &["unknown"]),
+        ]);
+        let g = m.graph.as_mut().unwrap();
+        g.input = vec![shaped_vi("x", 1, &[-1, 3, 4])];
+        g.initializer = vec![
+            Value::new(1, vec![4], vec![0; 16])
+                .unwrap()
+                .to_proto("bias"),
+            Value::new(1, vec![4, 5], vec![0; 80])
+                .unwrap()
+                .to_proto("w"),
+            ints("target", &[0, -1]),
+            ints("axes", &[1]),
+        ];
+        let s = shapes(g, &ModelLocation::new(Path::new("m")), 17);
+        let get = |name: &str| s.get(name).cloned();
+        assert_eq!(get("biased"), Some(vec![None, Some(3), Some(4)]));
+        assert_eq!(get("product"), Some(vec![None, Some(3), Some(5)]));
+        assert_eq!(get("flat"), Some(vec![None, Some(4)]));
+        assert_eq!(get("reversed"), Some(vec![Some(4), Some(3), None]));
+        assert_eq!(get("shape"), Some(vec![Some(3)]));
+        assert_eq!(
+            get("reshaped"),
+            Some(vec![None, None]),
+            "-1 of an unknown size"
+        );
+        assert_eq!(
+            get("unsqueezed"),
+            Some(vec![None, Some(1), Some(3), Some(4)])
+        );
+        assert_eq!(get("squeezed"), Some(vec![None, Some(3), Some(4)]));
+        assert_eq!(get("joined"), Some(vec![None, Some(3), Some(8)]));
+        assert_eq!(get("pooled"), Some(vec![None, Some(3), Some(1)]));
+        assert_eq!(get("unknown"), None);
+    }
+
+    #[test]
+    fn broadcasting_keeps_what_is_known() {
+        let s = |d: &[Option<i64>]| d.to_vec();
+        assert_eq!(
+            broadcast(&[&s(&[None, Some(1), Some(4)]), &s(&[Some(3), Some(1)])]),
+            Some(s(&[None, Some(3), Some(4)]))
+        );
+        assert_eq!(
+            broadcast(&[&s(&[Some(1)]), &s(&[None])]),
+            Some(s(&[None])),
+            "1 against an unknown size"
+        );
+        assert_eq!(
+            reshape(Some(&s(&[Some(2), Some(6)])), &[3, -1], false),
+            Some(s(&[Some(3), Some(4)]))
+        );
+    }
+}
