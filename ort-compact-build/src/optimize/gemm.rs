@@ -14,7 +14,7 @@ use std::collections::HashMap;
 /// `MatMul` + `Add` pairs of `g` fused into `Gemm`s; returns how many.
 pub(super) fn matmul_add(model: &Model, g: &mut GraphProto) -> usize {
     let uses = Uses::of(g);
-    let types = elem_types(g);
+    let types = elem_types(g, &HashMap::new());
     let shapes = shapes(g, &model.loc, model.opset);
     let reader: HashMap<&str, usize> = g
         .node

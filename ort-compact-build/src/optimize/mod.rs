@@ -13,6 +13,7 @@
 //! folding walks down so that subgraphs see their enclosing graphs' constants. A value a
 //! subgraph reads from its enclosing graph, or a graph output, is never removed or renamed.
 
+mod cse;
 mod eliminate;
 mod fold;
 mod gemm;
@@ -98,6 +99,12 @@ const PASSES: &[Pass] = &[
         walks_subgraphs: true,
     },
     Pass {
+        name: "common subexpression elimination",
+        level: GraphOptimization::Basic,
+        run: cse::common_subexpressions,
+        walks_subgraphs: false,
+    },
+    Pass {
         name: "Conv + BatchNormalization folding",
         level: GraphOptimization::Basic,
         run: weights::conv_batch_norm,
@@ -137,7 +144,7 @@ const PASSES: &[Pass] = &[
         name: "no-op elimination",
         level: GraphOptimization::Basic,
         run: noop::noops,
-        walks_subgraphs: false,
+        walks_subgraphs: true,
     },
     Pass {
         name: "dead node removal",

@@ -130,7 +130,21 @@ fn neutral_operand<'n>(
 /// No-op `Transpose`, `Slice`, `Cast`, `Reshape`, `Expand` and arithmetic nodes, and
 /// `Squeeze` of an `Unsqueeze` over the same axes: their readers read their input.
 pub(super) fn noops(model: &Model, g: &mut GraphProto) -> usize {
-    let types = elem_types(g);
+    noops_within(model, g, &HashMap::new())
+}
+
+/// [`noops`] in `g` and its subgraphs (innermost first), where `outer` holds the element types
+/// of the enclosing graphs' values.
+fn noops_within(model: &Model, g: &mut GraphProto, outer: &HashMap<String, i32>) -> usize {
+    let types = elem_types(g, outer);
+    let mut inner = 0;
+    for n in &mut g.node {
+        for a in &mut n.attribute {
+            for sub in a.g.iter_mut().chain(a.graphs.iter_mut()) {
+                inner += noops_within(model, sub, &types);
+            }
+        }
+    }
     let shapes = shapes(g, &model.loc, model.opset);
     let producer: HashMap<String, usize> = g
         .node
@@ -138,26 +152,28 @@ pub(super) fn noops(model: &Model, g: &mut GraphProto) -> usize {
         .enumerate()
         .flat_map(|(k, n)| n.output.iter().map(move |o| (o.clone(), k)))
         .collect();
-    eliminate(g, |g, _, n| {
-        let through = |input: &String| Some((input.clone(), n.output.first()?.clone()));
-        if n.output.len() != 1 || n.input.is_empty() {
-            return None;
-        }
-        if is_noop(model, g, &types, n) || keeps_shape(model, g, &shapes, n) {
-            return through(&n.input[0]);
-        }
-        if let Some(input) = neutral_operand(model, g, &shapes, n) {
-            return through(input);
-        }
-        if !is_onnx(n, "Squeeze") {
-            return None;
-        }
-        let u = &g.node[*producer.get(&n.input[0])?];
-        let axes = |x: &NodeProto| ints_of(model, g, x, "axes", 1, 13);
-        let same = is_onnx(u, "Unsqueeze")
-            && axes(u).is_some_and(|a| a.iter().all(|&a| a >= 0) && Some(&a) == axes(n).as_ref());
-        same.then(|| through(&u.input[0])).flatten()
-    })
+    inner
+        + eliminate(g, |g, _, n| {
+            let through = |input: &String| Some((input.clone(), n.output.first()?.clone()));
+            if n.output.len() != 1 || n.input.is_empty() {
+                return None;
+            }
+            if is_noop(model, g, &types, n) || keeps_shape(model, g, &shapes, n) {
+                return through(&n.input[0]);
+            }
+            if let Some(input) = neutral_operand(model, g, &shapes, n) {
+                return through(input);
+            }
+            if !is_onnx(n, "Squeeze") {
+                return None;
+            }
+            let u = &g.node[*producer.get(&n.input[0])?];
+            let axes = |x: &NodeProto| ints_of(model, g, x, "axes", 1, 13);
+            let same = is_onnx(u, "Unsqueeze")
+                && axes(u)
+                    .is_some_and(|a| a.iter().all(|&a| a >= 0) && Some(&a) == axes(n).as_ref());
+            same.then(|| through(&u.input[0])).flatten()
+        })
 }
 
 /// Nodes (of ai.onnx, without subgraphs) whose outputs nothing reads.
@@ -389,5 +405,40 @@ mod tests {
             left_for(expand(), vec![ints("s", &[3, 4])], unknown),
             ["Expand", "Relu"]
         );
+    }
+
+    #[test]
+    fn a_subgraph_knows_the_types_of_what_it_reads_from_outside() {
+        let branch = |name: &str| GraphProto {
+            name: name.into(),
+            node: vec![
+                node("r", "Relu", "", &["x"], &["r"]),
+                with(node("c", "Cast", "", &["r"], &["c"]), "to", 1, &[]),
+                node("n", "Neg", "", &["c"], &[name]),
+            ],
+            output: vec![tensor_vi(name, 1)],
+            ..Default::default()
+        };
+        let mut m = float_model(vec![
+            node("o", "Relu", "", &["x"], &["outer"]),
+            crate::tests::support::onnx_protos::if_node("cond", |name| {
+                let mut b = branch(name);
+                b.node[0].input = vec!["outer".into()];
+                b
+            }),
+        ]);
+        m.graph.as_mut().unwrap().input.push(tensor_vi("cond", 9));
+        optimize(&mut m, Path::new("m.onnx"), GraphOptimization::Basic);
+        let g = m.graph.unwrap();
+        for a in &g.node[1].attribute {
+            let ops: Vec<&str> =
+                a.g.as_ref()
+                    .unwrap()
+                    .node
+                    .iter()
+                    .map(|n| n.op_type.as_str())
+                    .collect();
+            assert_eq!(ops, ["Relu", "Neg"], "Relu of the outer float is float");
+        }
     }
 }

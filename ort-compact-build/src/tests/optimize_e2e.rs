@@ -1,7 +1,9 @@
 //! The graph optimizer on a real model (silero VAD 5.1.2, as its PyPI package ships it): at
 //! `basic` its constant shape and weight computations are folded and the `Identity` nodes that
 //! only pass values along are gone, so it needs fewer operator kinds and is no bigger; the
-//! `.ort` computes in Python onnxruntime 1.21.0 exactly what the unoptimized `.ort` computes,
+//! `.ort` computes in Python onnxruntime 1.21.0 what the unoptimized `.ort` computes (to
+//! 1e-6: with its gate-reordered weights now constant, ORT's LSTM kernel packs them ahead and
+//! sums in another order, as it does for the folded graph stock ORT makes at load),
 //! the compact runtime built for it (`Builder::graph_optimization`) matches Python on the
 //! original `.onnx`, and the output manifest records the level.
 
@@ -59,7 +61,8 @@ fn basic_optimization_folds_silero_and_keeps_its_outputs() {
     );
     let before = reference(&none_ort, &silero_inputs(), tmp.path());
     let after = reference(&basic_ort, &silero_inputs(), tmp.path());
-    assert_outputs_close(&after["outputs"], &before["outputs"], 0.0, "basic vs none");
+    let worst = assert_outputs_close(&after["outputs"], &before["outputs"], 1e-6, "basic vs none");
+    eprintln!("silero basic vs none in Python: largest difference {worst:e}");
 
     let out = tmp.path().join("out");
     let a = {

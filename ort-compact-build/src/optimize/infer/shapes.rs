@@ -4,7 +4,7 @@
 //! known when it is recorded at all; a dimension may still be unknown (`None`), such as a batch
 //! size fed at run time.
 
-use super::super::node::{attr_int, attr_ints, in_onnx};
+use super::super::node::{attr, attr_int, attr_ints, in_onnx};
 use super::super::value::{axis, Value};
 use crate::model::onnx::{tensor_shape_proto::dimension, type_proto, GraphProto, NodeProto};
 use crate::model::ModelLocation;
@@ -144,6 +144,10 @@ fn infer<'s>(
     };
     match op {
         _ if SAME_SHAPE.contains(&op) => input(0).cloned(),
+        "Constant" => {
+            let t = attr(n, "value")?.t.as_ref()?;
+            Some(t.dims.iter().map(|&d| Some(d)).collect())
+        }
         _ if BROADCAST.contains(&op) => {
             let shapes: Option<Vec<&Shape>> = (0..n.input.len()).map(input).collect();
             broadcast(&shapes?)
@@ -184,7 +188,13 @@ fn infer<'s>(
             let end = clamp(attr_int(n, "end").unwrap_or(rank));
             Some(vec![Some((end - start).max(0))])
         }
-        "Reshape" => reshape(input(0), &operand(1)?, attr_int(n, "allowzero") == Some(1)),
+        "Reshape" => match operand(1) {
+            Some(target) => reshape(input(0), &target, attr_int(n, "allowzero") == Some(1)),
+            None => match input(1)?.as_slice() {
+                [Some(rank)] => Some(vec![None; usize::try_from(*rank).ok()?]),
+                _ => None,
+            },
+        },
         "Unsqueeze" => {
             let axes = if opset >= 13 {
                 operand(1)?
@@ -234,10 +244,20 @@ fn infer<'s>(
                 .try_fold(0i64, |t, s| t.checked_add((*s.get(a)?)?));
             shapes.iter().all(|x| x.len() == s.len()).then_some(s)
         }
-        "Conv" => {
-            let (x, w) = (input(0)?, input(1)?);
-            (x.len() >= 3 && w.len() == x.len()).then(|| {
-                let mut s = vec![x[0], w[0]];
+        "Conv" | "ConvTranspose" | "AveragePool" | "MaxPool" | "LpPool" => {
+            let x = input(0)?;
+            let channels = match op {
+                "Conv" => input(1).and_then(|w| w.first().copied().flatten()),
+                "ConvTranspose" => {
+                    let group = attr_int(n, "group").unwrap_or(1);
+                    input(1)
+                        .and_then(|w| w.get(1).copied().flatten())
+                        .and_then(|c| c.checked_mul(group))
+                }
+                _ => x.get(1).copied().flatten(),
+            };
+            (x.len() >= 3).then(|| {
+                let mut s = vec![x[0], channels];
                 s.extend(std::iter::repeat_n(None, x.len() - 2));
                 s
             })
@@ -249,6 +269,66 @@ fn infer<'s>(
                 s.extend(std::iter::repeat_n(Some(1), x.len() - 2));
                 s
             })
+        }
+        _ if op.starts_with("Reduce") => {
+            let x = input(0)?;
+            let axes = match (op, opset) {
+                ("ReduceSum", 13..) | (_, 18..) => match n.input.get(1).filter(|i| !i.is_empty()) {
+                    Some(_) => Some(operand(1)?),
+                    None => None,
+                },
+                _ => attr_ints(n, "axes"),
+            };
+            let axes: Vec<usize> = match axes.filter(|a| !a.is_empty()) {
+                Some(a) => a.iter().map(|&a| axis(a, x.len())).collect::<Option<_>>()?,
+                None if attr_int(n, "noop_with_empty_axes") == Some(1) => return Some(x.clone()),
+                None => (0..x.len()).collect(),
+            };
+            let keep = attr_int(n, "keepdims").unwrap_or(1) == 1;
+            Some(
+                (0..x.len())
+                    .filter_map(|k| match (axes.contains(&k), keep) {
+                        (true, true) => Some(Some(1)),
+                        (true, false) => None,
+                        (false, _) => Some(x[k]),
+                    })
+                    .collect(),
+            )
+        }
+        "Slice" => {
+            let x = input(0)?;
+            let list = |k: usize, name: &str| match opset >= 10 {
+                true => n.input.get(k).filter(|i| !i.is_empty()).map(|_| operand(k)),
+                false => attr_ints(n, name).map(Some),
+            };
+            let (starts, ends) = (list(1, "starts")??, list(2, "ends")??);
+            let axes: Vec<usize> = match list(3, "axes") {
+                Some(a) => a?
+                    .iter()
+                    .map(|&a| axis(a, x.len()))
+                    .collect::<Option<_>>()?,
+                None => (0..starts.len()).collect(),
+            };
+            let steps = match list(4, "steps") {
+                Some(s) => s?,
+                None => vec![1; starts.len()],
+            };
+            let mut s = x.clone();
+            for (k, &a) in axes.iter().enumerate() {
+                let (start, end, step) = (*starts.get(k)?, *ends.get(k)?, *steps.get(k)?);
+                s[a] = x[a].and_then(|d| slice_len(d, start, end, step));
+            }
+            Some(s)
+        }
+        "Pad" | "Resize" | "Tile" | "Upsample" => Some(vec![None; input(0)?.len()]),
+        "Expand" => {
+            let target: Shape = operand(1)?.iter().map(|&d| Some(d)).collect();
+            broadcast(&[input(0)?, &target])
+        }
+        "Gather" => {
+            let (x, idx) = (input(0)?, input(1)?);
+            let a = axis(attr_int(n, "axis").unwrap_or(0), x.len())?;
+            Some([&x[..a], idx.as_slice(), &x[a + 1..]].concat())
         }
         _ => None,
     }
@@ -279,6 +359,24 @@ pub(in crate::optimize) fn broadcast(shapes: &[&Shape]) -> Option<Shape> {
         };
     }
     Some(out)
+}
+
+/// How many elements `Slice` takes from an axis of size `d` (ONNX's clamping rules).
+fn slice_len(d: i64, start: i64, end: i64, step: i64) -> Option<i64> {
+    let wrap = |v: i64| if v < 0 { v.saturating_add(d) } else { v };
+    let (start, end) = (wrap(start), wrap(end));
+    let len = match step {
+        0 => return None,
+        s if s > 0 => {
+            let (b, e) = (start.clamp(0, d), end.clamp(0, d));
+            (e - b + s - 1).div_euclid(s)
+        }
+        s => {
+            let (b, e) = (start.clamp(0, d - 1), end.clamp(-1, d - 1));
+            (b - e - s - 1).div_euclid(-s)
+        }
+    };
+    Some(len.max(0))
 }
 
 /// `MatMul`'s output shape for operands of rank 2 or more.

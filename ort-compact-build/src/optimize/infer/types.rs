@@ -6,7 +6,7 @@
 use super::super::node::{attr, in_onnx};
 use super::super::value::dtype;
 use crate::model::onnx::{type_proto, GraphProto, NodeProto};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// How an operator's outputs get their element type.
 enum Rule {
@@ -147,15 +147,20 @@ fn rule(n: &NodeProto) -> Option<Rule> {
 }
 
 /// Element types of `g`'s values that the model states or its operators fix (0: unknown, not
-/// recorded).
-pub(in crate::optimize) fn elem_types(g: &GraphProto) -> HashMap<String, i32> {
-    let mut out = HashMap::new();
+/// recorded), with `outer`, the types of the enclosing graphs' values, which `g` may read.
+pub(in crate::optimize) fn elem_types(
+    g: &GraphProto,
+    outer: &HashMap<String, i32>,
+) -> HashMap<String, i32> {
+    let mut out = outer.clone();
+    let mut stated = HashSet::new();
     for vi in g.input.iter().chain(&g.value_info).chain(&g.output) {
         if let Some(type_proto::Value::TensorType(t)) =
             vi.r#type.as_ref().and_then(|t| t.value.as_ref())
         {
             if t.elem_type != 0 {
                 out.insert(vi.name.clone(), t.elem_type);
+                stated.insert(vi.name.as_str());
             }
         }
     }
@@ -185,7 +190,9 @@ pub(in crate::optimize) fn elem_types(g: &GraphProto) -> HashMap<String, i32> {
             continue;
         };
         for o in n.output.iter().take(outputs).filter(|o| !o.is_empty()) {
-            out.entry(o.clone()).or_insert(ty);
+            if !stated.contains(o.as_str()) {
+                out.insert(o.clone(), ty);
+            }
         }
     }
     out
@@ -209,7 +216,7 @@ mod tests {
             node("m", "Mystery", "com.example", &["x"], &["custom"]),
         ]);
         m.graph.as_mut().unwrap().node[0].input = vec!["x".into()];
-        let types = elem_types(m.graph.as_ref().unwrap());
+        let types = elem_types(m.graph.as_ref().unwrap(), &HashMap::new());
         let ty = |name: &str| types.get(name).copied();
         assert_eq!(ty("x"), Some(dtype::FLOAT));
         assert_eq!(ty("shape"), Some(dtype::INT64));
