@@ -7,15 +7,17 @@
 //!
 //! Levels follow ONNX Runtime's: [`GraphOptimization::None`] writes the graph as it is,
 //! [`GraphOptimization::Basic`] runs the rewrites that need no new kernels (constant folding,
-//! folding into `Conv` weights, eliminations), [`GraphOptimization::Extended`] adds fusions
-//! into ORT's contrib kernels (none yet: it runs what `Basic` runs). Each pass is a small unit
-//! (`fold`, `weights`, `eliminate`, `noop`); most run on every subgraph, innermost first, while
+//! folding into `Conv` weights, `MatMul` + `Add` into `Gemm`, common subexpressions,
+//! eliminations), [`GraphOptimization::Extended`] adds fusions into ORT's contrib kernels
+//! (`FusedConv`, `FusedGemm`). Each pass is a small unit (`fold`, `weights`, `gemm`, `cse`, `eliminate`,
+//! `noop`, `fuse`), with what it knows of types and shapes from `infer`; most run on every subgraph, innermost first, while
 //! folding walks down so that subgraphs see their enclosing graphs' constants. A value a
 //! subgraph reads from its enclosing graph, or a graph output, is never removed or renamed.
 
 mod cse;
 mod eliminate;
 mod fold;
+mod fuse;
 mod gemm;
 mod infer;
 mod node;
@@ -26,7 +28,7 @@ mod weights;
 #[cfg(test)]
 pub(crate) use weights::tests as weights_tests;
 
-use crate::model::onnx::{GraphProto, ModelProto};
+use crate::model::onnx::{GraphProto, ModelProto, OperatorSetIdProto};
 use crate::model::ModelLocation;
 use std::fmt;
 use std::path::Path;
@@ -38,12 +40,14 @@ pub enum GraphOptimization {
     /// The graph as the model has it.
     #[default]
     None,
-    /// Rewrites that keep the operator kinds a model uses or remove some: constant folding,
-    /// `BatchNormalization`, per-channel `Add` and `Mul` folded into the `Conv` before them,
-    /// eliminations of `Identity`, inference-mode `Dropout` and no-op `Transpose`, `Slice`,
-    /// `Cast` and `Unsqueeze`/`Squeeze` pairs, and removal of nodes nothing reads.
+    /// Rewrites into standard operators: constant folding, `BatchNormalization`, per-channel
+    /// `Add` and `Mul` folded into the `Conv` before them, `MatMul` + bias into `Gemm`, common
+    /// subexpressions computed once, eliminations of `Identity`, inference-mode `Dropout` and
+    /// no-op `Transpose`, `Slice`, `Cast`, `Reshape`, `Expand`, `Unsqueeze`/`Squeeze` pairs and
+    /// arithmetic with a neutral constant, and removal of nodes nothing reads.
     Basic,
-    /// `Basic`, plus fusions into ONNX Runtime's contrib kernels (to come).
+    /// `Basic`, plus fusions into ONNX Runtime's contrib kernels: a `Conv` or `Gemm` and the
+    /// activation after it become one `FusedConv` or `FusedGemm`.
     Extended,
 }
 
@@ -147,6 +151,18 @@ const PASSES: &[Pass] = &[
         walks_subgraphs: true,
     },
     Pass {
+        name: "Conv + activation fusion into FusedConv",
+        level: GraphOptimization::Extended,
+        run: fuse::conv_activation,
+        walks_subgraphs: false,
+    },
+    Pass {
+        name: "Gemm + activation fusion into FusedGemm",
+        level: GraphOptimization::Extended,
+        run: fuse::gemm_activation,
+        walks_subgraphs: false,
+    },
+    Pass {
         name: "dead node removal",
         level: GraphOptimization::Basic,
         run: noop::dead,
@@ -195,7 +211,30 @@ pub(crate) fn optimize(model: &mut ModelProto, path: &Path, level: GraphOptimiza
             break;
         }
     }
+    import_contrib_domain(model);
     report
+}
+
+/// The `com.microsoft` opset import a model needs once fusions put contrib operators in it.
+fn import_contrib_domain(model: &mut ModelProto) {
+    fn uses_contrib(g: &GraphProto) -> bool {
+        g.node.iter().any(|n| {
+            n.domain == fuse::MS_DOMAIN
+                || n.attribute
+                    .iter()
+                    .any(|a| a.g.iter().chain(&a.graphs).any(uses_contrib))
+        })
+    }
+    let imported = model
+        .opset_import
+        .iter()
+        .any(|o| o.domain == fuse::MS_DOMAIN);
+    if !imported && model.graph.as_ref().is_some_and(uses_contrib) {
+        model.opset_import.push(OperatorSetIdProto {
+            domain: fuse::MS_DOMAIN.into(),
+            version: 1,
+        });
+    }
 }
 
 /// `run` over every subgraph of `g` (innermost first), then over `g`; rewrites summed.
