@@ -89,34 +89,41 @@ fn basic_optimization_folds_silero_and_keeps_its_outputs() {
     eprintln!("silero at basic in its compact runtime: largest difference to Python {worst:e}");
 }
 
-/// Every model of the oracle corpus that converts: it converts at `basic` too, and where the
-/// optimized `.ort` differs, Python onnxruntime 1.21.0 computes the same with it as with the
+/// Every model of the oracle corpus that converts: it converts at `basic` and `extended` too,
+/// and where an optimized `.ort` differs, Python onnxruntime 1.21.0 computes the same with it as with the
 /// unoptimized one on the same seeded inputs (or, where the inputs this harness makes do not
 /// suit the model, fails on both alike).
 #[test]
-fn corpus_models_compute_the_same_at_basic() {
+fn corpus_models_compute_the_same_when_optimized() {
     let tmp = tempfile::tempdir().unwrap();
     let mut pairs = Vec::new();
     for (k, m) in oracle_models().iter().enumerate() {
         let Ok(plain) = crate::ort_format::convert_with(&m.onnx(), GraphOptimization::None) else {
             continue;
         };
-        let optimized = crate::ort_format::convert_with(&m.onnx(), GraphOptimization::Basic)
-            .unwrap_or_else(|e| panic!("{}: converts plain but not at basic: {e}", m.id));
-        if optimized == plain {
-            continue;
-        }
-        let (a, b) = (
-            tmp.path().join(format!("{k}.a.ort")),
-            tmp.path().join(format!("{k}.b.ort")),
+        let at = |level| {
+            crate::ort_format::convert_with(&m.onnx(), level)
+                .unwrap_or_else(|e| panic!("{}: converts plain but not at {level}: {e}", m.id))
+        };
+        let (basic, extended) = (
+            at(GraphOptimization::Basic),
+            at(GraphOptimization::Extended),
         );
-        std::fs::write(&a, plain).unwrap();
-        std::fs::write(&b, optimized).unwrap();
-        pairs.push(serde_json::json!({"id": m.id, "a": a, "b": b}));
+        let a = tmp.path().join(format!("{k}.a.ort"));
+        std::fs::write(&a, &plain).unwrap();
+        for (level, optimized) in [("basic", &basic), ("extended", &extended)] {
+            if *optimized == plain || (level == "extended" && extended == basic) {
+                continue;
+            }
+            let b = tmp.path().join(format!("{k}.{level}.ort"));
+            std::fs::write(&b, optimized).unwrap();
+            let id = format!("{} ({level})", m.id);
+            pairs.push(serde_json::json!({"id": id, "a": a, "b": b}));
+        }
     }
     assert!(
         pairs.len() >= 70,
-        "only {} models change at basic",
+        "only {} models change when optimized",
         pairs.len()
     );
     let (list, out) = (tmp.path().join("pairs.json"), tmp.path().join("out.json"));
