@@ -50,6 +50,20 @@ def convert(model, out_dir):
     print(os.path.join(out_dir, stem + ".ort"))
 
 
+def optimize(model, level, out):
+    """ONNX Runtime's own graph optimization of `model` at `level` (basic or extended; no
+    platform-specific layouts), saved as an .ort file at `out`."""
+    so = ort.SessionOptions()
+    so.graph_optimization_level = {
+        "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    }[level]
+    so.optimized_model_filepath = out
+    so.add_session_config_entry("session.save_model_format", "ORT")
+    ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+    print(out)
+
+
 def deformconv(out):
     import onnx
     from onnx import TensorProto, helper
@@ -184,4 +198,4 @@ def compare(pairs_path, out_path):
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"locate": locate, "convert": convert, "reference": reference, "deformconv": deformconv, "vad": vad,
-     "compare": compare}[cmd](*args)
+     "compare": compare, "optimize": optimize}[cmd](*args)

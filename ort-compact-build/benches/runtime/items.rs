@@ -4,7 +4,7 @@
 use crate::cases::Case;
 use crate::node::{alternating, Contender, ROUNDS};
 use ort_compact_build::{Artifacts, Builder, FileInfo, GraphOptimization, Optimize, ProgressMode};
-use ort_compact_test_support::verify::partial_cache;
+use ort_compact_test_support::verify::{oracle, partial_cache};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -49,7 +49,7 @@ fn sha256_file(path: &Path) -> String {
 
 /// What the item's timings depend on: the runtime pairs, the timed models, the inputs, the
 /// method.
-fn item_key(case: &Case, builds: [&Artifacts; 2], runs: usize) -> String {
+fn item_key(case: &Case, builds: [&Artifacts; 2], runs: usize, theirs: &Path) -> String {
     let mut h = Sha256::new();
     for a in builds {
         for name in ["ort-wasm.wasm", "ort-wasm.mjs"] {
@@ -58,8 +58,11 @@ fn item_key(case: &Case, builds: [&Artifacts; 2], runs: usize) -> String {
         h.update(sha256_file(&a.models()[0].ort));
     }
     h.update(sha256_file(&case.models[0]));
+    h.update(sha256_file(theirs));
     h.update(case.inputs.to_string());
-    h.update(format!("{runs} runs × {ROUNDS} rounds, 4 contenders"));
+    h.update(format!(
+        "{runs} runs × {ROUNDS} rounds, 4 contenders (ORT-optimized .ort)"
+    ));
     format!("{:x}", h.finalize())
 }
 
@@ -89,6 +92,26 @@ fn build_times(case: &Case, mode: Optimize, tmp: &Path) -> (f64, f64) {
     (t_new, t_hit)
 }
 
+/// The graph optimization level the second contender's runtime is built at: `BENCH_GRAPH`
+/// (`basic` or `extended`), else `extended`.
+pub fn graph_level() -> GraphOptimization {
+    let level = std::env::var("BENCH_GRAPH").unwrap_or_else(|_| "extended".into());
+    GraphOptimization::parse(&level).expect("BENCH_GRAPH: none, basic or extended")
+}
+
+/// ONNX Runtime's own `.ort` of `onnx`, optimized at `level` by Python onnxruntime 1.21.0.
+fn ort_optimized(onnx: &Path, level: GraphOptimization, out: &Path) -> PathBuf {
+    let ort = out.join(format!("ort-{level}.ort"));
+    std::fs::create_dir_all(out).expect("create dir");
+    oracle(&[
+        "optimize",
+        &onnx.to_string_lossy(),
+        level.as_str(),
+        &ort.to_string_lossy(),
+    ]);
+    ort
+}
+
 /// Measures `case` in `mode` (or reuses the stored result) and stores it in `items_dir`.
 pub fn measure(
     case: &Case,
@@ -98,19 +121,25 @@ pub fn measure(
     tmp: &Path,
 ) -> Value {
     let label = format!("{} [{}]", case.name, mode.as_str());
+    let level = graph_level();
     let (a, _) = build(
         &case.models,
         (mode, GraphOptimization::None),
         &tmp.join(format!("{}-{}", case.id, mode.as_str())),
         None,
     );
-    let (basic, _) = build(
+    let (optimized, _) = build(
         &case.models,
-        (mode, GraphOptimization::Basic),
-        &tmp.join(format!("{}-{}-basic", case.id, mode.as_str())),
+        (mode, level),
+        &tmp.join(format!("{}-{}-{level}", case.id, mode.as_str())),
         None,
     );
-    let key = item_key(case, [&a, &basic], case.runs);
+    let theirs = ort_optimized(
+        &case.models[0],
+        level,
+        &tmp.join(format!("{}-ort", case.id)),
+    );
+    let key = item_key(case, [&a, &optimized], case.runs, &theirs);
     let path = items_dir.join(format!("{}-{}.json", case.id, mode.as_str()));
     if let Some(v) = stored(&path, &key) {
         eprintln!("== {label}: measured before ({}), reused", path.display());
@@ -120,15 +149,14 @@ pub fn measure(
     // Build times hardly depend on the mode: measured in the default one.
     let builds =
         (case.measure_builds && mode == Optimize::default()).then(|| build_times(case, mode, tmp));
-    let ort = a.models()[0].ort.clone();
     let contenders = [
         Contender {
             runtime: a.dir().to_path_buf(),
-            model: ort.clone(),
+            model: a.models()[0].ort.clone(),
         },
         Contender {
-            runtime: basic.dir().to_path_buf(),
-            model: basic.models()[0].ort.clone(),
+            runtime: optimized.dir().to_path_buf(),
+            model: optimized.models()[0].ort.clone(),
         },
         Contender {
             runtime: stock_dir.to_path_buf(),
@@ -136,7 +164,7 @@ pub fn measure(
         },
         Contender {
             runtime: stock_dir.to_path_buf(),
-            model: ort,
+            model: theirs,
         },
     ];
     let t = alternating(&contenders, &case.inputs, case.runs, tmp);
@@ -152,10 +180,11 @@ pub fn measure(
         "build_new_s": builds.map(|b| b.0),
         "build_hit_s": builds.map(|b| b.1),
         "compact": t[0],
-        "basic_wasm_raw": output_file(&basic, "ort-wasm.wasm").raw,
-        "compact_basic": t[1],
+        "graph_optimization": level.as_str(),
+        "optimized_wasm_raw": output_file(&optimized, "ort-wasm.wasm").raw,
+        "compact_optimized": t[1],
         "stock_onnx": t[2],
-        "stock_ort": t[3],
+        "stock_ort_optimized": t[3],
     });
     let part = path.with_extension("json.part");
     std::fs::write(&part, serde_json::to_vec_pretty(&item).unwrap()).expect("write item");

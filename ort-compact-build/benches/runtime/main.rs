@@ -3,8 +3,9 @@
 //! against stock onnxruntime-web 1.21.0's `ort-wasm-simd-threaded.wasm`; build times for the
 //! small ones (new op set with a warm build dir, cache hit; cold with `BENCH_COLD=1`); session
 //! creation and run time in node (onnxruntime-web 1.21.0, 1 thread) for the compact runtime,
-//! the compact runtime built for the graph optimized at `basic`, stock with the original `.onnx`
-//! and stock with our `.ort`, side by side.
+//! the compact runtime built for the graph optimized at `extended` (`BENCH_GRAPH=basic` for
+//! `basic`), stock with the original `.onnx` and stock with ONNX Runtime's own optimized `.ort`
+//! at that level, side by side.
 //!
 //! `bash scripts/dev/bench-models.sh && cargo bench -p ort-compact-build --bench runtime` writes
 //! target/bench-reports/runtime.md. Each item (model × mode) is stored in

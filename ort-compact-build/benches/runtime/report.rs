@@ -47,10 +47,11 @@ fn header(r: &mut String, stock: &FileInfo, cold: &str) {
          warm shared build dir; cache hit: second call). Node: onnxruntime-web 1.21.0, numThreads \
          1; each node process creates a session and times N runs after one warm-up run (N = 2000 \
          for the small models, 20 for the compute-heavy ones); four contenders — the compact \
-         runtime with its `.ort`, the compact runtime built for the graph optimized at `basic` \
-         with that `.ort`, stock with the original `.onnx` (what users run today; stock \
-         optimises the graph at load), stock with our `.ort` (same graph as ours, so the gap to \
-         it is the compiled code) — {ROUNDS} processes each, alternating; the tables give the \
+         runtime with its unoptimized `.ort`, the compact runtime built for the graph our \
+         converter optimized (`BENCH_GRAPH`, default `extended`) with that `.ort`, stock with the \
+         original `.onnx` (what users run today; stock optimises the graph at load), stock with \
+         the `.ort` ONNX Runtime's own optimizer writes at the same level (Python onnxruntime \
+         1.21.0) — {ROUNDS} processes each, alternating; the tables give the \
          median over processes of their session-create time and median run time. Only ratios \
          within one run mean anything on a shared machine.\n"
     );
@@ -103,25 +104,27 @@ fn sizes_table(r: &mut String, items: &[Value], stock: &FileInfo) {
 
 fn speed_table(r: &mut String, items: &[Value]) {
     let _ = writeln!(r, "\n## Speed (node, 1 thread)\n");
-    let _ = writeln!(r, "| model | kind | mode | create ms: compact (stock + .onnx) | run ms: compact | compact, graph `basic` | stock + .onnx | compact ÷ stock + .onnx | `basic` ÷ stock + .onnx | stock + our .ort | wasm raw: `basic` vs none |");
+    let _ = writeln!(r, "| model | kind | mode | graph | create ms: ours none / ours optimized / stock + .onnx | run ms: ours none | ours optimized | stock + .onnx | stock + ORT-optimized .ort | optimized ÷ stock + .onnx | wasm raw: optimized vs none |");
     let _ = writeln!(r, "|---|---|---|---|---|---|---|---|---|---|---|");
     for i in items {
         let run = |c: &str| num(&i[c]["median_run_ms"]);
+        let create = |c: &str| num(&i[c]["create_session_ms"]);
         let _ = writeln!(
             r,
-            "| {} | {} | {} | {:.2} ({:.2}) | {:.3} | {:.3} | {:.3} | **{:.2}×** | **{:.2}×** | {:.3} | {:+.1} % |",
+            "| {} | {} | {} | `{}` | {:.2} / {:.2} / {:.2} | {:.3} | {:.3} | {:.3} | {:.3} | **{:.2}×** | {:+.1} % |",
             i["name"].as_str().unwrap_or(""),
             i["kind"].as_str().unwrap_or(""),
             i["mode"].as_str().unwrap_or(""),
-            num(&i["compact"]["create_session_ms"]),
-            num(&i["stock_onnx"]["create_session_ms"]),
+            i["graph_optimization"].as_str().unwrap_or("?"),
+            create("compact"),
+            create("compact_optimized"),
+            create("stock_onnx"),
             run("compact"),
-            run("compact_basic"),
+            run("compact_optimized"),
             run("stock_onnx"),
-            run("compact") / run("stock_onnx"),
-            run("compact_basic") / run("stock_onnx"),
-            run("stock_ort"),
-            (num(&i["basic_wasm_raw"]) / num(&i["wasm"]["raw"]) - 1.0) * 100.0,
+            run("stock_ort_optimized"),
+            run("compact_optimized") / run("stock_onnx"),
+            (num(&i["optimized_wasm_raw"]) / num(&i["wasm"]["raw"]) - 1.0) * 100.0,
         );
     }
 }

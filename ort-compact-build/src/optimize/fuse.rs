@@ -7,7 +7,7 @@
 
 use super::infer::elem_types;
 use super::node::{attr, is_onnx};
-use super::uses::{initializer, remove, Uses};
+use super::uses::{initializer, reader_index, remove, Uses};
 use super::value::{dtype, Value};
 use super::Model;
 use crate::model::onnx::{AttributeProto, GraphProto, NodeProto};
@@ -127,12 +127,7 @@ fn with_activation(
 ) -> usize {
     let uses = Uses::of(g);
     let types = elem_types(g, &HashMap::new());
-    let reader: HashMap<&str, usize> = g
-        .node
-        .iter()
-        .enumerate()
-        .flat_map(|(k, n)| n.input.iter().map(move |i| (i.as_str(), k)))
-        .collect();
+    let reader = reader_index(g);
     let mut pairs: Vec<(usize, usize, Vec<AttributeProto>)> = Vec::new();
     for (k, n) in g.node.iter().enumerate() {
         let Some(out) = n

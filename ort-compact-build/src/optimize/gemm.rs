@@ -5,7 +5,7 @@
 
 use super::infer::{elem_types, shapes, Shape};
 use super::node::is_onnx;
-use super::uses::{remove, Uses};
+use super::uses::{reader_index, remove, Uses};
 use super::value::dtype;
 use super::Model;
 use crate::model::onnx::{GraphProto, NodeProto};
@@ -16,12 +16,7 @@ pub(super) fn matmul_add(model: &Model, g: &mut GraphProto) -> usize {
     let uses = Uses::of(g);
     let types = elem_types(g, &HashMap::new());
     let shapes = shapes(g, &model.loc, model.opset);
-    let reader: HashMap<&str, usize> = g
-        .node
-        .iter()
-        .enumerate()
-        .flat_map(|(k, n)| n.input.iter().map(move |i| (i.as_str(), k)))
-        .collect();
+    let reader = reader_index(g);
     let mut fused: Vec<(usize, usize)> = Vec::new();
     for (k, n) in g.node.iter().enumerate() {
         let Some(out) = n.output.first().filter(|_| is_onnx(n, "MatMul")) else {

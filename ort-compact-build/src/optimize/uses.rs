@@ -87,6 +87,16 @@ pub(super) fn remove(g: &mut GraphProto, indices: &[usize]) -> usize {
     gone.len()
 }
 
+/// For each value of `g` a node reads, the index of a node reading it (the last one): where a
+/// value with one reader goes.
+pub(super) fn reader_index(g: &GraphProto) -> HashMap<&str, usize> {
+    g.node
+        .iter()
+        .enumerate()
+        .flat_map(|(k, n)| n.input.iter().map(move |i| (i.as_str(), k)))
+        .collect()
+}
+
 /// The initializer of `g` named `name`.
 pub(super) fn initializer<'g>(g: &'g GraphProto, name: &str) -> Option<&'g TensorProto> {
     g.initializer.iter().find(|t| t.name == name)

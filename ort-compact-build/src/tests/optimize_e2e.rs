@@ -189,3 +189,116 @@ fn folded_conv_followers_compute_what_the_pairs_did() {
         eprintln!("{name} folded: largest difference {worst:e}");
     }
 }
+
+/// A small convolutional model whose every `Conv` is followed by an activation `FusedConv`
+/// applies: x [1, 3, 8, 8] → Conv 3×3 + Relu → Conv 1×1 + HardSigmoid → Conv 3×3 + Clip(0, 6)
+/// → Conv 1×1 + Sigmoid → y [1, 2, 8, 8].
+fn activation_cnn() -> crate::model::onnx::ModelProto {
+    use crate::model::onnx::AttributeProto;
+    use crate::optimize::weights_tests::tensor;
+    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi};
+    let weights = |name: &str, dims: &[i64]| {
+        let n = dims.iter().product::<i64>() as usize;
+        let v: Vec<f32> = (0..n)
+            .map(|i| ((i * 37 % 17) as f32 - 8.0) * 0.05)
+            .collect();
+        tensor(name, dims, &v)
+    };
+    let conv = |k: usize, input: &str, pads: bool| {
+        let (w, b, out) = (format!("w{k}"), format!("b{k}"), format!("c{k}"));
+        let mut n = node(&format!("conv{k}"), "Conv", "", &[input, &w, &b], &[&out]);
+        if pads {
+            n.attribute.push(AttributeProto {
+                name: "pads".into(),
+                r#type: 7,
+                ints: vec![1, 1, 1, 1],
+                ..Default::default()
+            });
+        }
+        n
+    };
+    let mut m = float_model(vec![
+        conv(1, "x", true),
+        node("a1", "Relu", "", &["c1"], &["a1"]),
+        conv(2, "a1", false),
+        node("a2", "HardSigmoid", "", &["c2"], &["a2"]),
+        conv(3, "a2", true),
+        node("a3", "Clip", "", &["c3", "lo", "hi"], &["a3"]),
+        conv(4, "a3", false),
+        node("a4", "Sigmoid", "", &["c4"], &["y"]),
+    ]);
+    let g = m.graph.as_mut().unwrap();
+    g.input = vec![shaped_vi("x", 1, &[1, 3, 8, 8])];
+    g.initializer = vec![
+        weights("w1", &[4, 3, 3, 3]),
+        weights("b1", &[4]),
+        weights("w2", &[4, 4, 1, 1]),
+        weights("b2", &[4]),
+        weights("w3", &[4, 4, 3, 3]),
+        weights("b3", &[4]),
+        weights("w4", &[2, 4, 1, 1]),
+        weights("b4", &[2]),
+        tensor("lo", &[], &[0.0]),
+        tensor("hi", &[], &[0.6]),
+    ];
+    m
+}
+
+/// At `extended`, a convolutional model's Conv + activation pairs and the default model's
+/// Gemm and Relu run as ONNX Runtime's contrib `FusedConv` and `FusedGemm`: the optimized `.ort`
+/// computes in Python onnxruntime 1.21.0 what the original `.onnx` computes, and one compact
+/// runtime built for both (only the contrib kernels they use) runs them with the same outputs.
+#[test]
+fn extended_optimization_runs_fused_kernels_in_the_compact_runtime() {
+    use prost::Message;
+    let tmp = tempfile::tempdir().unwrap();
+    let cnn = tmp.path().join("cnn.onnx");
+    std::fs::write(&cnn, activation_cnn().encode_to_vec()).unwrap();
+    let mlp = workspace().join("models/mlp-classifier.onnx");
+    let ops = crate::tools::required_operators(&[&cnn, &mlp], false, GraphOptimization::Extended)
+        .unwrap();
+    assert!(ops.contains("com.microsoft;1;FusedConv,FusedGemm"), "{ops}");
+    for gone in ["Relu", "HardSigmoid", "Clip", "Sigmoid", "Conv,", "MatMul"] {
+        assert!(
+            !ops.contains(&format!(";{gone}")) && !ops.contains(&format!(",{gone}")),
+            "{gone} in {ops}"
+        );
+    }
+
+    let out = tmp.path().join("out");
+    let a = {
+        let mut b = Builder::new(&cnn);
+        b.model(&mlp)
+            .out_dir(&out)
+            .graph_optimization(GraphOptimization::Extended)
+            .compressed_sizes(false)
+            .cargo_metadata(false)
+            .progress(ProgressMode::Stderr);
+        b.try_build()
+            .unwrap_or_else(|e| panic!("build failed: {e}"))
+    };
+    let x = (0..192).map(|i| f64::from(i % 11) * 0.2 - 1.0);
+    let features = (0..16).map(|i| f64::from(i) * 0.1 - 0.7);
+    let cases = [
+        (
+            &cnn,
+            serde_json::json!({ "x": tensor("float32", &[1, 3, 8, 8], f32_values(x)) }),
+        ),
+        (
+            &mlp,
+            serde_json::json!({ "features": tensor("float32", &[1, 16], f32_values(features)) }),
+        ),
+    ];
+    for ((onnx, inputs), model) in cases.iter().zip(a.models()) {
+        let expected = reference(onnx, inputs, tmp.path());
+        let python = reference(&model.ort, inputs, tmp.path());
+        let worst = assert_outputs_close(&python["outputs"], &expected["outputs"], 1e-5, "Python");
+        let actual = run_driver_in("run-node.mjs", &out, &model.ort, inputs, tmp.path());
+        let runtime =
+            assert_outputs_close(&actual["outputs"], &expected["outputs"], 1e-5, "runtime");
+        eprintln!(
+            "{}: extended .ort in Python {worst:e}, in the compact runtime {runtime:e}",
+            model.name
+        );
+    }
+}
