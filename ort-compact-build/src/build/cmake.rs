@@ -54,39 +54,20 @@ pub const HOT_KERNEL_SOURCES: &[&str] = &[
     "math/clip.cc",
 ];
 
-/// MLAS sources (under `onnxruntime/core/mlas/lib/`) that [`Optimize::Balanced`] compiles with
-/// `-O2`: `activate.cpp` adds a Conv's bias (and a fused activation) after MLAS's convolution, a
-/// pass over the whole output that `-Oz` leaves as a call per vector. Graph optimization moves
-/// per-channel `Add`s into Conv biases, so without it the folded graph runs slower than the
-/// unfolded one (docs/speed.md).
-pub const HOT_MLAS_SOURCES: &[&str] = &["activate.cpp"];
-
-/// One `set_source_files_properties` call giving `files` (relative to `dir` under
-/// `${ONNXRUNTIME_ROOT}`) `-O2` in `target`.
-fn o2_for(target: &str, dir: &str, files: &[&str]) -> String {
-    let paths: String = files
-        .iter()
-        .map(|f| format!("\n    \"${{ONNXRUNTIME_ROOT}}/{dir}/{f}\""))
-        .collect();
-    format!(
-        "  set_source_files_properties({paths}\n    TARGET_DIRECTORY {target}\n    PROPERTIES COMPILE_OPTIONS -O2)\n"
-    )
-}
-
 /// The balanced hook: `-O2` (after the configuration's `-Oz`) for [`HOT_KERNEL_SOURCES`] in the
-/// `onnxruntime_providers` target and [`HOT_MLAS_SOURCES`] in `onnxruntime_mlas`, set once those
-/// targets exist.
+/// `onnxruntime_providers` target, set once that target exists.
 fn balanced_hook() -> String {
-    let kernels = o2_for(
-        "onnxruntime_providers",
-        "core/providers/cpu",
-        HOT_KERNEL_SOURCES,
-    );
-    let mlas = o2_for("onnxruntime_mlas", "core/mlas/lib", HOT_MLAS_SOURCES);
+    let files: String = HOT_KERNEL_SOURCES
+        .iter()
+        .map(|f| format!("\n    \"${{ONNXRUNTIME_ROOT}}/core/providers/cpu/{f}\""))
+        .collect();
     format!(
         r#"# Written by ort-compact-build (Optimize::Balanced).
 function(ort_compact_optimize_hot_kernels)
-{kernels}{mlas}endfunction()
+  set_source_files_properties({files}
+    TARGET_DIRECTORY onnxruntime_providers
+    PROPERTIES COMPILE_OPTIONS -O2)
+endfunction()
 cmake_language(DEFER DIRECTORY "${{CMAKE_CURRENT_SOURCE_DIR}}" CALL ort_compact_optimize_hot_kernels)
 "#
     )
@@ -288,8 +269,6 @@ mod tests {
         assert!(balanced
             .contains("\"${ONNXRUNTIME_ROOT}/core/providers/cpu/math/element_wise_ops.cc\""));
         assert!(balanced.contains("TARGET_DIRECTORY onnxruntime_providers"));
-        assert!(balanced.contains("\"${ONNXRUNTIME_ROOT}/core/mlas/lib/activate.cpp\""));
-        assert!(balanced.contains("TARGET_DIRECTORY onnxruntime_mlas"));
         assert!(balanced.contains("PROPERTIES COMPILE_OPTIONS -O2)"));
         for o in Optimize::ALL {
             let flags = recipe_flags(&opts(o));
