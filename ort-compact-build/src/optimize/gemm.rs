@@ -17,7 +17,8 @@ pub(super) fn matmul_add(model: &Model, g: &mut GraphProto) -> usize {
     let types = elem_types(g, &HashMap::new());
     let shapes = shapes(g, &model.loc, model.opset);
     let reader = reader_index(g);
-    let mut fused: Vec<(usize, usize)> = Vec::new();
+    let mut fused: Vec<(usize, usize, String)> = Vec::new();
+    let mut adds = std::collections::HashSet::new();
     for (k, n) in g.node.iter().enumerate() {
         let Some(out) = n.output.first().filter(|_| is_onnx(n, "MatMul")) else {
             continue;
@@ -42,15 +43,13 @@ pub(super) fn matmul_add(model: &Model, g: &mut GraphProto) -> usize {
         else {
             continue;
         };
-        if x.len() == 2 && w.len() == 2 && gemm_bias(x[0], w[1], b) {
-            fused.push((k, a));
+        // An Add of two products fuses with one of them only.
+        if x.len() == 2 && w.len() == 2 && gemm_bias(x[0], w[1], b) && adds.insert(a) {
+            fused.push((k, a, bias.clone()));
         }
     }
-    for &(m, a) in &fused {
-        let bias = {
-            let add = &g.node[a];
-            add.input[usize::from(add.input[0] == g.node[m].output[0])].clone()
-        };
+    for (m, a, bias) in &fused {
+        let (m, a, bias) = (*m, *a, bias.clone());
         let matmul = &g.node[m];
         g.node[a] = NodeProto {
             name: format!("{}/MatMulAddFusion", matmul.name),
@@ -60,7 +59,7 @@ pub(super) fn matmul_add(model: &Model, g: &mut GraphProto) -> usize {
             ..Default::default()
         };
     }
-    let matmuls: Vec<usize> = fused.iter().map(|&(m, _)| m).collect();
+    let matmuls: Vec<usize> = fused.iter().map(|(m, _, _)| *m).collect();
     remove(g, &matmuls)
 }
 
@@ -131,6 +130,24 @@ mod tests {
         assert_eq!(g.node[0].op_type, "Gemm");
         assert_eq!(g.node[0].input, ["x", "w", "b"], "bias first in the Add");
         assert_eq!(g.node[0].output, ["y"], "the graph output keeps its name");
+
+        // The sum of two products: one of them becomes the Gemm's bias, the other stays.
+        let mut m = float_model(vec![
+            node("m1", "MatMul", "", &["x", "w"], &["p1"]),
+            node("m2", "MatMul", "", &["x", "w"], &["p2"]),
+            node("a", "Add", "", &["p1", "p2"], &["y"]),
+        ]);
+        let g = m.graph.as_mut().unwrap();
+        g.input = vec![shaped_vi("x", 1, &[3, 4])];
+        g.initializer = vec![float("w", &[4, 5])];
+        let g = m.graph.as_mut().unwrap();
+        g.node[1].input = vec!["x".into(), "w2".into()];
+        g.initializer.push(float("w2", &[4, 5]));
+        optimize(&mut m, Path::new("m.onnx"), GraphOptimization::Basic);
+        let g = m.graph.unwrap();
+        let ops: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
+        assert_eq!(ops, ["MatMul", "Gemm"]);
+        assert_eq!(g.node[1].input, ["x", "w", "p2"]);
     }
 
     #[test]
