@@ -7,8 +7,8 @@
 
 use super::infer::elem_types;
 use super::node::{attr, is_onnx};
-use super::uses::{initializer, reader_index, remove, Uses};
-use super::value::{dtype, Value};
+use super::uses::{constant, reader_index, remove, Uses};
+use super::value::dtype;
 use super::Model;
 use crate::model::onnx::{AttributeProto, GraphProto, NodeProto};
 use std::collections::HashMap;
@@ -36,8 +36,7 @@ fn activation_params(model: &Model, g: &GraphProto, act: &NodeProto) -> Option<V
                 let Some(name) = act.input.get(k).filter(|i| !i.is_empty()) else {
                     return Some(default);
                 };
-                let fed = g.input.iter().any(|i| i.name == *name);
-                let v = Value::of(initializer(g, name).filter(|_| !fed)?, &model.loc)?;
+                let v = constant(g, &model.loc, name)?;
                 (v.dtype == dtype::FLOAT && v.count() == 1).then(|| v.as_f64().map(|x| x as f32))?
             };
             Some(vec![bound(1, f32::MIN)?, bound(2, f32::MAX)?])

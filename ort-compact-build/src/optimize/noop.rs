@@ -7,8 +7,7 @@
 use super::eliminate::eliminate;
 use super::infer::{broadcast, elem_types, shapes, Shape};
 use super::node::{attr, in_onnx, is_onnx};
-use super::uses::{initializer, remove, Uses};
-use super::value::Value;
+use super::uses::{constant, remove, Uses};
 use super::Model;
 use crate::model::onnx::{GraphProto, NodeProto};
 use crate::model::ModelLocation;
@@ -17,9 +16,9 @@ use std::collections::HashMap;
 /// Ends at least this big slice to the end of any axis.
 const TO_THE_END: i64 = i32::MAX as i64;
 
-/// The integers of the initializer `name` of `g` (int64 or int32).
+/// The integers of the constant `name` of `g` (int64 or int32).
 fn constant_ints(g: &GraphProto, loc: &ModelLocation, name: &str) -> Option<Vec<i64>> {
-    Value::of(initializer(g, name)?, loc)?.as_ints()
+    constant(g, loc, name)?.as_ints()
 }
 
 /// A node's integer list: from input `input` (opset ≥ `since`) or attribute `name`.
@@ -112,12 +111,7 @@ fn neutral_operand<'n>(
         return None;
     }
     let commutes = matches!(n.op_type.as_str(), "Add" | "Mul");
-    let constant = |k: usize| {
-        let t = initializer(g, &n.input[k])
-            .filter(|_| !g.input.iter().any(|i| i.name == n.input[k]))?;
-        let v = Value::of(t, &model.loc)?;
-        (v.count() == 1).then_some(v)
-    };
+    let constant = |k: usize| constant(g, &model.loc, &n.input[k]).filter(|v| v.count() == 1);
     let (k, c) = match (constant(0), constant(1)) {
         (None, Some(c)) => (0, c),
         (Some(c), None) if commutes => (1, c),
@@ -269,6 +263,12 @@ mod tests {
         assert_eq!(left(slice(), whole), ["Relu"]);
         let part = vec![ints("b", &[0, 1]), ints("e", &[i64::MAX, i64::MAX])];
         assert_eq!(left(slice(), part), ["Slice", "Relu"]);
+        let mut fed = float_model(slice());
+        let g = fed.graph.as_mut().unwrap();
+        g.initializer = vec![ints("b", &[0, 0]), ints("e", &[i64::MAX, i64::MAX])];
+        g.input.push(tensor_vi("b", 7));
+        optimize(&mut fed, Path::new("m.onnx"), GraphOptimization::Basic);
+        assert_eq!(fed.graph.unwrap().node.len(), 2, "starts fed at run time");
         let short = vec![ints("b", &[0]), ints("e", &[3])];
         assert_eq!(
             left(slice(), short),

@@ -1,7 +1,8 @@
 //! How a graph's values are used: the queries and the rewiring the passes share.
 
+use super::value::Value;
 use crate::model::onnx::{GraphProto, TensorProto};
-use crate::model::{free_vars, subgraphs_of};
+use crate::model::{free_vars, subgraphs_of, ModelLocation};
 use std::collections::{HashMap, HashSet};
 
 /// What a pass must know of the graph it rewrites.
@@ -95,6 +96,15 @@ pub(super) fn reader_index(g: &GraphProto) -> HashMap<&str, usize> {
         .enumerate()
         .flat_map(|(k, n)| n.input.iter().map(move |i| (i.as_str(), k)))
         .collect()
+}
+
+/// The value of `name` when it is a constant of `g`: an initializer that is not also a graph
+/// input (which a caller may feed another value at run time).
+pub(super) fn constant(g: &GraphProto, loc: &ModelLocation, name: &str) -> Option<Value> {
+    if g.input.iter().any(|i| i.name == name) {
+        return None;
+    }
+    Value::of(initializer(g, name)?, loc)
 }
 
 /// The initializer of `g` named `name`.
