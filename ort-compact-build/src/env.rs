@@ -24,6 +24,8 @@ pub const NODE: &str = "ORT_COMPACT_NODE";
 pub const OPTIMIZE: &str = "ORT_COMPACT_OPTIMIZE";
 /// Graph optimization level for `.onnx` models (`none`, `basic`, `extended`).
 pub const GRAPH_OPTIMIZATION: &str = "ORT_COMPACT_GRAPH_OPTIMIZATION";
+/// Rewrites of the graph optimization to turn off: comma-separated [`crate::Rewrite`] names.
+pub const DISABLE_REWRITES: &str = "ORT_COMPACT_DISABLE_REWRITES";
 /// Emscripten SDK root (as set by `emsdk_env.sh`); `$EMSDK/upstream/emscripten/emcc` is tried.
 pub const EMSDK: &str = "EMSDK";
 

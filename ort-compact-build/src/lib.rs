@@ -71,7 +71,7 @@ pub use bundle::{
     WireWeights,
 };
 pub use error::{Error, Result};
-pub use optimize::GraphOptimization;
+pub use optimize::{GraphOptimization, GraphOptimizer, Rewrite};
 pub use outputs::FileInfo;
 pub use progress::ProgressMode;
 pub use signature::{Dimension, Signature, TensorSignature};

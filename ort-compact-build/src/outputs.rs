@@ -130,6 +130,9 @@ pub struct ModelEntry {
     /// as given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub graph_optimization: Option<crate::optimize::GraphOptimization>,
+    /// Rewrites of that level turned off (absent when none were).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disabled_rewrites: Vec<crate::optimize::Rewrite>,
     /// Inputs.
     pub inputs: Vec<crate::signature::TensorSignature>,
     /// Outputs.
@@ -137,18 +140,20 @@ pub struct ModelEntry {
 }
 
 impl ModelEntry {
-    /// Entry for a model named `name` with `signature`, converted at `graph_optimization`.
+    /// Entry for a model named `name` with `signature`, its graph optimized by `optimizer`
+    /// (`None`: an `.ort` input, written as given).
     pub fn new(
         name: &str,
         source: &Path,
-        graph_optimization: Option<crate::optimize::GraphOptimization>,
+        optimizer: Option<&crate::optimize::GraphOptimizer>,
         signature: &Signature,
     ) -> ModelEntry {
         ModelEntry {
             name: name.to_string(),
             ort: format!("{name}.ort"),
             source: source.to_path_buf(),
-            graph_optimization,
+            graph_optimization: optimizer.map(|o| o.level()),
+            disabled_rewrites: optimizer.map(|o| o.disabled()).unwrap_or_default(),
             inputs: signature.inputs.clone(),
             outputs: signature.outputs.clone(),
         }

@@ -21,7 +21,7 @@ use crate::cache::prune::{self, Current};
 use crate::error::{Error, Result};
 use crate::model::{ModelFile, OrtModel};
 use crate::ops::Collector;
-use crate::optimize::GraphOptimization;
+use crate::optimize::GraphOptimizer;
 use std::path::{Path, PathBuf};
 
 pub use crate::cache::prune::{Area as CacheArea, Entry as CacheEntry, Outcome as PruneOutcome};
@@ -35,14 +35,14 @@ pub use crate::verify::{find_node, verify_dir, OutputSummary, VerifyReport};
 /// ORT's `required_operators.config` text for `models` (`.onnx` or `.ort`; the union over all
 /// of them), with per-operator types when `with_types` (`required_operators_and_types.config`).
 /// `.onnx` models are analysed through the native `.ort` converter, as [`crate::Builder`] does,
-/// their graphs optimized at `level` first: opsets become each node's since-version and types
-/// are inferred.
+/// their graphs optimized by `level` first (a [`crate::GraphOptimization`] or a
+/// [`GraphOptimizer`]): opsets become each node's since-version and types are inferred.
 pub fn required_operators(
     models: &[impl AsRef<Path>],
     with_types: bool,
-    level: GraphOptimization,
+    level: impl Into<GraphOptimizer>,
 ) -> Result<String> {
-    collect_operators(models, with_types, Some(level))
+    collect_operators(models, with_types, Some(level.into()))
 }
 
 /// ORT's config text for `models` read as they are: an `.onnx` model's operators at its
@@ -58,14 +58,14 @@ pub fn required_operators_unconverted(
 fn collect_operators(
     models: &[impl AsRef<Path>],
     with_types: bool,
-    level: Option<GraphOptimization>,
+    level: Option<GraphOptimizer>,
 ) -> Result<String> {
     let mut collector = Collector::new(with_types);
     for path in models {
         let path = path.as_ref();
-        match (ModelFile::load(path)?, level) {
+        match (ModelFile::load(path)?, &level) {
             (ModelFile::Onnx(m), Some(level)) => {
-                let bytes = crate::ort_format::convert_loaded(&m, level)?;
+                let bytes = crate::ort_format::convert_loaded(&m, level.clone())?;
                 collector.add_ort(&OrtModel::from_bytes(bytes, path)?)?;
             }
             (model, _) => collector.add_model(&model)?,

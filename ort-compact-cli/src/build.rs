@@ -1,9 +1,9 @@
 //! `ort-compact build MODEL... --out DIR [--bundle DIR]`: the whole pipeline.
 
-use crate::graph::parse_graph_optimization;
+use crate::graph::{parse_graph_optimization, parse_rewrite};
 use ort_compact_build::tools::size_report;
 use ort_compact_build::{
-    Builder, Flavor, GraphOptimization, Optimize, ProgressMode, Result, WireWeights,
+    Builder, Flavor, GraphOptimization, Optimize, ProgressMode, Result, Rewrite, WireWeights,
 };
 use std::path::PathBuf;
 
@@ -43,6 +43,11 @@ pub struct Args {
     /// Default: $ORT_COMPACT_GRAPH_OPTIMIZATION, else none.
     #[arg(long, value_name = "LEVEL", value_parser = parse_graph_optimization)]
     graph_optimization: Option<GraphOptimization>,
+    /// Turn one rewrite of the graph optimization off (repeat, or separate names with commas),
+    /// e.g. `conv-activation` to keep Conv and its activation apart; an unknown name lists
+    /// the rewrites. Default: $ORT_COMPACT_DISABLE_REWRITES (the same, comma-separated).
+    #[arg(long = "disable-rewrite", value_name = "NAME", value_parser = parse_rewrite, value_delimiter = ',')]
+    disable_rewrite: Vec<Rewrite>,
     /// Build with WebAssembly threads (not supported yet: refused with an error)
     #[arg(long)]
     threads: bool,
@@ -104,6 +109,9 @@ pub fn run(args: Args) -> Result<()> {
     }
     if let Some(level) = args.graph_optimization {
         b.graph_optimization(level);
+    }
+    for r in &args.disable_rewrite {
+        b.disable_rewrite(*r);
     }
     if let Some(o) = args.optimize {
         b.optimize(o);

@@ -1,8 +1,8 @@
 //! `ort-compact ops`: print the operators (optionally with types) that models need, in ONNX
 //! Runtime's `required_operators.config` format.
 
-use crate::graph::parse_graph_optimization;
-use ort_compact_build::{tools, Error, GraphOptimization, Result};
+use crate::graph::{optimizer, parse_graph_optimization, parse_rewrite};
+use ort_compact_build::{tools, Error, GraphOptimization, Result, Rewrite};
 use std::path::PathBuf;
 
 /// Arguments of `ort-compact ops`.
@@ -20,6 +20,11 @@ pub struct Args {
     /// of the optimized graph.
     #[arg(long, value_name = "LEVEL", value_parser = parse_graph_optimization)]
     graph_optimization: Option<GraphOptimization>,
+    /// Turn one rewrite of the graph optimization off (repeat, or separate names with commas),
+    /// e.g. `conv-activation` to keep Conv and its activation apart; an unknown name lists
+    /// the rewrites.
+    #[arg(long = "disable-rewrite", value_name = "NAME", value_parser = parse_rewrite, value_delimiter = ',')]
+    disable_rewrite: Vec<Rewrite>,
     /// Write the config to this file instead of stdout.
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -32,7 +37,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let config = if args.convert || args.graph_optimization.is_some() {
         let level = args.graph_optimization.unwrap_or_default();
-        tools::required_operators(&args.models, args.types, level)?
+        let optimizer = optimizer(level, &args.disable_rewrite);
+        tools::required_operators(&args.models, args.types, optimizer)?
     } else {
         tools::required_operators_unconverted(&args.models, args.types)?
     };

@@ -75,3 +75,71 @@ fn an_unknown_level_is_refused() {
         assert!(!out.exists(), "{sub}: nothing written");
     }
 }
+
+#[test]
+fn a_disabled_rewrite_is_left_out_of_the_graph() {
+    let onnx = oracle_model("silero-vad/silero_vad").onnx();
+    let ops = |flags: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![os("ops")];
+        args.extend(flags.iter().map(|f| os(f)));
+        args.push(onnx.as_os_str());
+        let r = run(&args);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        String::from_utf8(r.stdout).unwrap()
+    };
+    let fused = ops(&["--graph-optimization", "extended"]);
+    assert!(fused.contains("FusedConv"), "{fused}");
+    for off in [
+        &["--disable-rewrite", "conv-activation"][..],
+        &["--disable-rewrite", "gemm-activation,conv-activation"],
+        &[
+            "--disable-rewrite",
+            "gemm-activation",
+            "--disable-rewrite",
+            "Conv-Activation",
+        ],
+    ] {
+        let mut flags = vec!["--graph-optimization", "extended"];
+        flags.extend(off);
+        let apart = ops(&flags);
+        assert!(!apart.contains("FusedConv"), "{off:?}: {apart}");
+        assert!(apart.contains("Conv") && apart.contains("Relu"), "{apart}");
+    }
+}
+
+#[test]
+fn an_unknown_rewrite_is_refused_with_the_names_there_are() {
+    let t = tempfile::tempdir().unwrap();
+    let onnx = oracle_model("silero-vad/silero_vad").onnx();
+    let out = t.path().join("m.ort");
+    for sub in ["convert", "ops", "build"] {
+        let r = run(&[
+            os(sub),
+            onnx.as_os_str(),
+            os("--disable-rewrite"),
+            os("conv-relu"),
+            os(if sub == "build" { "--out" } else { "-o" }),
+            out.as_os_str(),
+        ]);
+        assert_eq!(r.status.code(), Some(2), "{sub}: usage error");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(
+            err.contains("`conv-relu` is not a rewrite; the rewrites are: constant-folding,"),
+            "{sub}: {err}"
+        );
+        assert!(!out.exists(), "{sub}: nothing written");
+    }
+    // The build's environment override is checked before anything is read or built.
+    let r = Command::new(env!("CARGO_BIN_EXE_ort-compact"))
+        .args([os("build"), onnx.as_os_str(), os("--out"), out.as_os_str()])
+        .env("ORT_COMPACT_DISABLE_REWRITES", "conv-activation,fusedconv")
+        .output()
+        .unwrap();
+    assert!(!r.status.success());
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("ORT_COMPACT_DISABLE_REWRITES: `fusedconv` is not a rewrite"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+}

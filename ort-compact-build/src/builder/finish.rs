@@ -90,7 +90,12 @@ impl Builder {
         let mut artifacts_models = Vec::new();
         let mut entries = Vec::new();
         for m in models {
-            let entry = ModelEntry::new(&m.name, &m.source, m.graph_optimization, &m.signature);
+            let entry = ModelEntry::new(
+                &m.name,
+                &m.source,
+                m.graph_optimization.as_ref(),
+                &m.signature,
+            );
             let path = outputs::write_atomic(out_dir, &entry.ort, m.ort.bytes())?;
             files.push(measure(&entry.ort, m.ort.bytes()));
             let artifact = ModelArtifact {

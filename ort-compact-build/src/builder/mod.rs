@@ -8,7 +8,7 @@ use crate::env::{self, Env};
 use crate::error::{Error, Result};
 use crate::model::{ModelFile, OrtModel};
 use crate::ops::{Collector, OpConfig, TypeFamilies};
-use crate::optimize::GraphOptimization;
+use crate::optimize::{GraphOptimization, GraphOptimizer, Rewrite};
 use crate::progress::{Progress, ProgressMode};
 use crate::runtime::RuntimeCache;
 use crate::signature::{self, Signature};
@@ -51,6 +51,7 @@ pub struct Builder {
     bundle: Option<PathBuf>,
     wire_weights: WireWeights,
     graph_optimization: Option<GraphOptimization>,
+    disabled_rewrites: Option<Vec<Rewrite>>,
 }
 
 /// The target Rust mode links ONNX Runtime into.
@@ -84,8 +85,8 @@ fn runtime_flavor(explicit: Option<Flavor>, target: Option<&str>) -> Result<Opti
 struct Prepared {
     name: String,
     source: PathBuf,
-    /// The level an `.onnx` model was converted at (`None`: an `.ort` input).
-    graph_optimization: Option<GraphOptimization>,
+    /// What an `.onnx` model's graph was optimized with (`None`: an `.ort` input).
+    graph_optimization: Option<GraphOptimizer>,
     ort: OrtModel,
     signature: Signature,
 }
@@ -110,6 +111,7 @@ impl Builder {
             bundle: None,
             wire_weights: WireWeights::Exact,
             graph_optimization: None,
+            disabled_rewrites: None,
         }
     }
 
@@ -233,6 +235,18 @@ impl Builder {
         self
     }
 
+    /// Turn one rewrite of the graph optimization off (call again for more; default:
+    /// `$ORT_COMPACT_DISABLE_REWRITES`, a comma-separated list of [`Rewrite`] names, else
+    /// none): for a fusion whose contrib kernel costs the runtime more bytes than it saves
+    /// time for these models (README's Graph optimization section has what the fusions cost), or to rule a
+    /// rewrite out. Recorded per model in `manifest.json`.
+    pub fn disable_rewrite(&mut self, rewrite: Rewrite) -> &mut Self {
+        self.disabled_rewrites
+            .get_or_insert_with(Vec::new)
+            .push(rewrite);
+        self
+    }
+
     /// Run the pipeline; on error print it and panic (the build-script convention of cc-rs).
     pub fn build(&mut self) -> Artifacts {
         match self.try_build() {
@@ -324,12 +338,13 @@ impl Builder {
             (env::GRAPH_OPTIMIZATION, GraphOptimization::parse),
             "`none`, `basic` or `extended`",
         )?;
+        let level = self.optimizer(&env, level)?;
 
         progress.say(format!(
             "reading {} model(s) (graph optimization: {level})",
             self.models.len()
         ));
-        let prepared = self.prepare_models(cargo, level)?;
+        let prepared = self.prepare_models(cargo, &level)?;
         let config = self.op_config(&prepared)?;
         let Some(flavor) = flavor else {
             std::fs::create_dir_all(&out_dir).map_err(|e| Error::io("creating", &out_dir, e))?;
@@ -435,7 +450,7 @@ impl Builder {
 
     /// Read and convert every model; in a build script (`cargo`) also announce the external
     /// data files of `.onnx` models to cargo, before reading them.
-    fn prepare_models(&self, cargo: bool, level: GraphOptimization) -> Result<Vec<Prepared>> {
+    fn prepare_models(&self, cargo: bool, level: &GraphOptimizer) -> Result<Vec<Prepared>> {
         let mut out: Vec<Prepared> = Vec::new();
         for path in &self.models {
             let file = ModelFile::load(path)?;
@@ -447,8 +462,11 @@ impl Builder {
                             println!("cargo:rerun-if-changed={}", data.display());
                         }
                     }
-                    let bytes = crate::ort_format::convert_loaded(&m, level)?;
-                    (OrtModel::from_bytes(bytes, path.clone())?, Some(level))
+                    let bytes = crate::ort_format::convert_loaded(&m, level.clone())?;
+                    (
+                        OrtModel::from_bytes(bytes, path.clone())?,
+                        Some(level.clone()),
+                    )
                 }
             };
             let signature = signature::of_ort(&ort)?;
@@ -468,6 +486,22 @@ impl Builder {
             });
         }
         Ok(out)
+    }
+
+    /// The optimizer for `level`, less the rewrites turned off by [`Builder::disable_rewrite`],
+    /// else by `$ORT_COMPACT_DISABLE_REWRITES`.
+    fn optimizer(&self, env: &Env, level: GraphOptimization) -> Result<GraphOptimizer> {
+        let mut optimizer = GraphOptimizer::new(level);
+        let disabled = match (&self.disabled_rewrites, env.get(env::DISABLE_REWRITES)) {
+            (Some(set), _) => set.clone(),
+            (None, None) => Vec::new(),
+            (None, Some(text)) => Rewrite::parse_list(&text.to_string_lossy())
+                .map_err(|e| Error::Config(format!("{}: {e}", env::DISABLE_REWRITES)))?,
+        };
+        for r in disabled {
+            optimizer.disable(r);
+        }
+        Ok(optimizer)
     }
 
     fn op_config(&self, models: &[Prepared]) -> Result<OpConfig> {

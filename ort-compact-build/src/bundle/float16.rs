@@ -268,9 +268,13 @@ mod tests {
     fn a_model_without_qualifying_tensors_has_no_transport() {
         use crate::tests::support::onnx_protos::{float_model, node};
         let model = float_model(vec![node("r", "Relu", "", &["x"], &["y"])]);
-        let ort =
-            crate::ort_format::convert_model(&model, Path::new("relu.onnx"), 0, Default::default())
-                .unwrap();
+        let ort = crate::ort_format::convert_model(
+            &model,
+            Path::new("relu.onnx"),
+            0,
+            crate::GraphOptimization::None,
+        )
+        .unwrap();
         assert!(narrow(&ort, "relu").unwrap().is_none());
     }
 

@@ -167,7 +167,7 @@ fn with_activation(
 mod tests {
     use crate::model::onnx::{AttributeProto, ModelProto, NodeProto, TensorProto};
     use crate::optimize::value::Value;
-    use crate::optimize::{optimize, GraphOptimization};
+    use crate::optimize::{optimize, GraphOptimization, GraphOptimizer, Rewrite};
     use crate::tests::support::onnx_protos::{float_model, node, shaped_vi, tensor_vi};
     use std::path::Path;
 
@@ -180,7 +180,7 @@ mod tests {
     /// Conv of `x` [1, 2, 4, 4] by `w` [3, 2, 1, 1], then `act`; optimized at `level`.
     fn conv_then(
         act: NodeProto,
-        level: GraphOptimization,
+        level: impl Into<GraphOptimizer>,
         edit: impl Fn(&mut ModelProto),
     ) -> ModelProto {
         let mut m = float_model(vec![node("c", "Conv", "", &["x", "w"], &["c"]), act]);
@@ -267,6 +267,13 @@ mod tests {
         assert_eq!(
             ops(&conv_then(relu(), GraphOptimization::Basic, none)),
             ["Conv", "Relu"]
+        );
+        let mut off = GraphOptimizer::new(GraphOptimization::Extended);
+        off.disable(Rewrite::ConvActivation);
+        assert_eq!(
+            ops(&conv_then(relu(), off, none)),
+            ["Conv", "Relu"],
+            "conv-activation turned off"
         );
         let softplus = node("a", "Softplus", "", &["c"], &["y"]);
         assert_eq!(

@@ -13,6 +13,7 @@
 //! `noop`, `fuse`), with what it knows of types and shapes from `infer`; most run on every subgraph, innermost first, while
 //! folding walks down so that subgraphs see their enclosing graphs' constants. A value a
 //! subgraph reads from its enclosing graph, or a graph output, is never removed or renamed.
+//! Any rewrite can be turned off by name ([`Rewrite`], [`GraphOptimizer`]).
 
 mod cse;
 mod eliminate;
@@ -22,6 +23,7 @@ mod gemm;
 mod infer;
 mod node;
 mod noop;
+mod options;
 mod uses;
 mod value;
 mod weights;
@@ -30,53 +32,8 @@ pub(crate) use weights::tests as weights_tests;
 
 use crate::model::onnx::{GraphProto, ModelProto, OperatorSetIdProto};
 use crate::model::ModelLocation;
-use std::fmt;
+pub use options::{GraphOptimization, GraphOptimizer, Rewrite};
 use std::path::Path;
-
-/// How much the converter optimizes a model's graph before writing the `.ort`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GraphOptimization {
-    /// The graph as the model has it.
-    #[default]
-    None,
-    /// Rewrites into standard operators: constant folding, `BatchNormalization`, per-channel
-    /// `Add` and `Mul` folded into the `Conv` before them, `MatMul` + bias into `Gemm`, common
-    /// subexpressions computed once, eliminations of `Identity`, inference-mode `Dropout` and
-    /// no-op `Transpose`, `Slice`, `Cast`, `Reshape`, `Expand`, `Unsqueeze`/`Squeeze` pairs and
-    /// arithmetic with a neutral constant, and removal of nodes nothing reads.
-    Basic,
-    /// `Basic`, plus fusions into ONNX Runtime's contrib kernels: a `Conv` or `Gemm` and the
-    /// activation after it become one `FusedConv` or `FusedGemm`.
-    Extended,
-}
-
-impl GraphOptimization {
-    /// Parses `none`, `basic` or `extended`.
-    pub fn parse(s: &str) -> Option<GraphOptimization> {
-        match s {
-            "none" => Some(GraphOptimization::None),
-            "basic" => Some(GraphOptimization::Basic),
-            "extended" => Some(GraphOptimization::Extended),
-            _ => None,
-        }
-    }
-
-    /// The level's name, as [`GraphOptimization::parse`] reads it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GraphOptimization::None => "none",
-            GraphOptimization::Basic => "basic",
-            GraphOptimization::Extended => "extended",
-        }
-    }
-}
-
-impl fmt::Display for GraphOptimization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// What the optimizer needs to know of the model besides the graph.
 pub(crate) struct Model {
@@ -88,8 +45,7 @@ pub(crate) struct Model {
 
 /// One rewrite: applies itself to a graph wherever it can, returns how often it did.
 struct Pass {
-    name: &'static str,
-    level: GraphOptimization,
+    rewrite: Rewrite,
     run: fn(&Model, &mut GraphProto) -> usize,
     /// Whether `run` visits the subgraphs itself (else it runs on each graph, innermost first).
     walks_subgraphs: bool,
@@ -97,74 +53,62 @@ struct Pass {
 
 const PASSES: &[Pass] = &[
     Pass {
-        name: "constant folding",
-        level: GraphOptimization::Basic,
+        rewrite: Rewrite::ConstantFolding,
         run: fold::constants,
         walks_subgraphs: true,
     },
     Pass {
-        name: "common subexpression elimination",
-        level: GraphOptimization::Basic,
+        rewrite: Rewrite::CommonSubexpressions,
         run: cse::common_subexpressions,
         walks_subgraphs: false,
     },
     Pass {
-        name: "Conv + BatchNormalization folding",
-        level: GraphOptimization::Basic,
+        rewrite: Rewrite::ConvBatchNorm,
         run: weights::conv_batch_norm,
         walks_subgraphs: false,
     },
     Pass {
-        name: "Conv + Add folding",
-        level: GraphOptimization::Basic,
+        rewrite: Rewrite::ConvAdd,
         run: weights::conv_add,
         walks_subgraphs: false,
     },
     Pass {
-        name: "Conv + Mul folding",
-        level: GraphOptimization::Basic,
+        rewrite: Rewrite::ConvMul,
         run: weights::conv_mul,
         walks_subgraphs: false,
     },
     Pass {
-        name: "MatMul + Add fusion into Gemm",
-        level: GraphOptimization::Basic,
+        rewrite: Rewrite::MatmulAddGemm,
         run: gemm::matmul_add,
         walks_subgraphs: false,
     },
     Pass {
-        name: "Identity elimination",
-        level: GraphOptimization::Basic,
+        rewrite: Rewrite::IdentityElimination,
         run: eliminate::identity,
         walks_subgraphs: false,
     },
     Pass {
-        name: "Dropout elimination",
-        level: GraphOptimization::Basic,
+        rewrite: Rewrite::DropoutElimination,
         run: eliminate::dropout,
         walks_subgraphs: false,
     },
     Pass {
-        name: "no-op elimination",
-        level: GraphOptimization::Basic,
+        rewrite: Rewrite::NoopElimination,
         run: noop::noops,
         walks_subgraphs: true,
     },
     Pass {
-        name: "Conv + activation fusion into FusedConv",
-        level: GraphOptimization::Extended,
+        rewrite: Rewrite::ConvActivation,
         run: fuse::conv_activation,
         walks_subgraphs: false,
     },
     Pass {
-        name: "Gemm + activation fusion into FusedGemm",
-        level: GraphOptimization::Extended,
+        rewrite: Rewrite::GemmActivation,
         run: fuse::gemm_activation,
         walks_subgraphs: false,
     },
     Pass {
-        name: "dead node removal",
-        level: GraphOptimization::Basic,
+        rewrite: Rewrite::DeadNodes,
         run: noop::dead,
         walks_subgraphs: false,
     },
@@ -173,15 +117,21 @@ const PASSES: &[Pass] = &[
 /// Rewrites per pass, in pass order (passes that did nothing included).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Report {
-    /// (pass name, rewrites made).
-    pub passes: Vec<(&'static str, usize)>,
+    /// (rewrite, times it applied).
+    pub passes: Vec<(Rewrite, usize)>,
 }
 
 /// Rounds of all passes at most: a rewrite can enable another (a fold after an elimination).
 const MAX_ROUNDS: usize = 4;
 
-/// Optimize `model` (the file `path`, for external data) in place at `level`.
-pub(crate) fn optimize(model: &mut ModelProto, path: &Path, level: GraphOptimization) -> Report {
+/// Optimize `model` (the file `path`, for external data) in place with the rewrites `optimizer`
+/// runs (a [`GraphOptimization`] level runs all of its own).
+pub(crate) fn optimize(
+    model: &mut ModelProto,
+    path: &Path,
+    optimizer: impl Into<GraphOptimizer>,
+) -> Report {
+    let optimizer = optimizer.into();
     let info = Model {
         opset: model
             .opset_import
@@ -190,9 +140,12 @@ pub(crate) fn optimize(model: &mut ModelProto, path: &Path, level: GraphOptimiza
             .map_or(0, |o| o.version),
         loc: ModelLocation::new(path),
     };
-    let passes: Vec<&Pass> = PASSES.iter().filter(|p| p.level <= level).collect();
+    let passes: Vec<&Pass> = PASSES
+        .iter()
+        .filter(|p| optimizer.runs(p.rewrite))
+        .collect();
     let mut report = Report {
-        passes: passes.iter().map(|p| (p.name, 0)).collect(),
+        passes: passes.iter().map(|p| (p.rewrite, 0)).collect(),
     };
     let Some(graph) = model.graph.as_mut() else {
         return report;
@@ -255,18 +208,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn levels_parse_print_and_order() {
-        for level in [
-            GraphOptimization::None,
-            GraphOptimization::Basic,
-            GraphOptimization::Extended,
-        ] {
-            assert_eq!(GraphOptimization::parse(level.as_str()), Some(level));
-            assert_eq!(level.to_string(), level.as_str());
-        }
-        assert_eq!(GraphOptimization::parse("all"), None);
-        assert!(GraphOptimization::None < GraphOptimization::Basic);
-        assert!(GraphOptimization::Basic < GraphOptimization::Extended);
-        assert_eq!(GraphOptimization::default(), GraphOptimization::None);
+    fn passes_run_every_rewrite_once_in_the_documented_order() {
+        let order: Vec<Rewrite> = PASSES.iter().map(|p| p.rewrite).collect();
+        assert_eq!(order, Rewrite::ALL);
     }
 }

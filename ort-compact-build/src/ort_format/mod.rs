@@ -40,7 +40,7 @@ mod write;
 use crate::error::{Error, Result};
 use crate::model::onnx::ModelProto;
 use crate::model::{read_model_file, OnnxModel};
-use crate::optimize::GraphOptimization;
+use crate::optimize::{GraphOptimization, GraphOptimizer};
 use prost::Message;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -76,8 +76,9 @@ pub fn convert(onnx_path: &Path) -> Result<Vec<u8>> {
     convert_with(onnx_path, GraphOptimization::None)
 }
 
-/// [`convert`], the graph optimized at `level` first.
-pub fn convert_with(onnx_path: &Path, level: GraphOptimization) -> Result<Vec<u8>> {
+/// [`convert`], the graph optimized first: at a [`GraphOptimization`] level, or by a
+/// [`GraphOptimizer`] (a level with rewrites turned off).
+pub fn convert_with(onnx_path: &Path, level: impl Into<GraphOptimizer>) -> Result<Vec<u8>> {
     let bytes = read_model_file(onnx_path)?;
     let model = ModelProto::decode(bytes.as_slice()).map_err(|e| Error::InvalidOnnx {
         path: onnx_path.to_path_buf(),
@@ -87,19 +88,23 @@ pub fn convert_with(onnx_path: &Path, level: GraphOptimization) -> Result<Vec<u8
 }
 
 /// Convert a model already read as an [`OnnxModel`], without reading or decoding it again.
-pub(crate) fn convert_loaded(model: &OnnxModel, level: GraphOptimization) -> Result<Vec<u8>> {
+pub(crate) fn convert_loaded(
+    model: &OnnxModel,
+    level: impl Into<GraphOptimizer>,
+) -> Result<Vec<u8>> {
     let size_hint = model.proto.encoded_len() as u64;
     convert_model(&model.proto, model.path(), size_hint, level)
 }
 
-/// Convert an already decoded model, its graph optimized at `level` (after local functions are
+/// Convert an already decoded model, its graph optimized by `level` (after local functions are
 /// inlined); `path` locates external data and names the model in errors.
 pub fn convert_model(
     model: &ModelProto,
     path: &Path,
     size_hint: u64,
-    level: GraphOptimization,
+    level: impl Into<GraphOptimizer>,
 ) -> Result<Vec<u8>> {
+    let optimizer = level.into();
     let table = schema::table();
     let loc = crate::model::ModelLocation::new(path);
     let mut opsets: HashMap<String, i64> = HashMap::new();
@@ -131,8 +136,8 @@ pub fn convert_model(
     }
     let inlined = inline::inline_functions(model, table, &opsets, path)?;
     let mut model = inlined.map_or(Cow::Borrowed(model), Cow::Owned);
-    if level != GraphOptimization::None {
-        crate::optimize::optimize(model.to_mut(), path, level);
+    if !optimizer.is_none() {
+        crate::optimize::optimize(model.to_mut(), path, optimizer);
     }
     let model = model.as_ref();
     let g = model.graph.as_ref().ok_or_else(|| Error::InvalidOnnx {
@@ -165,8 +170,12 @@ pub fn convert_file(input: &Path, output: &Path) -> Result<()> {
     convert_file_with(input, output, GraphOptimization::None)
 }
 
-/// [`convert_file`], the graph optimized at `level` first.
-pub fn convert_file_with(input: &Path, output: &Path, level: GraphOptimization) -> Result<()> {
+/// [`convert_file`], the graph optimized by `level` first (see [`convert_with`]).
+pub fn convert_file_with(
+    input: &Path,
+    output: &Path,
+    level: impl Into<GraphOptimizer>,
+) -> Result<()> {
     let bytes = convert_with(input, level)?;
     crate::util::write_atomic(output, &bytes)
 }

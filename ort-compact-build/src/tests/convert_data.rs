@@ -264,7 +264,7 @@ fn converting_a_loaded_model_gives_the_same_bytes_as_converting_its_file() {
     let loaded =
         crate::model::OnnxModel::from_bytes(&std::fs::read(&path).unwrap(), &path).unwrap();
     assert_eq!(
-        ort_format::convert_loaded(&loaded, Default::default()).unwrap(),
+        ort_format::convert_loaded(&loaded, crate::GraphOptimization::None).unwrap(),
         ort_format::convert(&path).unwrap()
     );
 }

@@ -68,7 +68,7 @@ fn families(g: GraphProto, opset: i64) -> TypeFamilies {
         ..Default::default()
     };
     let path = Path::new("families.onnx");
-    let bytes = ort_format::convert_model(&model, path, 0, Default::default())
+    let bytes = ort_format::convert_model(&model, path, 0, crate::GraphOptimization::None)
         .expect("converting the test model");
     let ort = OrtModel::from_bytes(bytes, "families.ort").expect("reading the converted model");
     TypeFamilies::of_models(&[&ort])

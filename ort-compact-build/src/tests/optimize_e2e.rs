@@ -10,7 +10,7 @@
 use crate::model::ort::Graph;
 use crate::model::OrtModel;
 use crate::progress::ProgressMode;
-use crate::{Builder, GraphOptimization};
+use crate::{Builder, GraphOptimization, Rewrite};
 use ort_compact_test_support::oracle::oracle_models;
 use ort_compact_test_support::verify::*;
 use std::path::Path;
@@ -69,6 +69,8 @@ fn basic_optimization_folds_silero_and_keeps_its_outputs() {
         let mut b = Builder::new(&onnx);
         b.out_dir(&out)
             .graph_optimization(GraphOptimization::Basic)
+            // An extended-level rewrite: recorded, and nothing changes at basic.
+            .disable_rewrite(Rewrite::GemmActivation)
             .compressed_sizes(false)
             .cargo_metadata(false)
             .progress(ProgressMode::Stderr);
@@ -83,6 +85,10 @@ fn basic_optimization_folds_silero_and_keeps_its_outputs() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(a.manifest()).unwrap()).unwrap();
     assert_eq!(manifest["models"][0]["graph_optimization"], "basic");
+    assert_eq!(
+        manifest["models"][0]["disabled_rewrites"],
+        serde_json::json!(["gemm-activation"])
+    );
     let expected = reference(&onnx, &silero_inputs(), tmp.path());
     let actual = run_driver_in("run-node.mjs", &out, ort, &silero_inputs(), tmp.path());
     let worst = assert_outputs_close(&actual["outputs"], &expected["outputs"], 1e-4, "runtime");
