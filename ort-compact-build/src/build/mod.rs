@@ -72,7 +72,8 @@ pub struct RuntimeOptions {
     pub simd: bool,
     /// WebAssembly threads.
     pub threads: bool,
-    /// Compile the com.microsoft contrib kernels.
+    /// Compile the com.microsoft contrib kernels (default on: the reduction registers only
+    /// those a model uses, so a model without contrib operators pays about 100 bytes).
     pub contrib_ops: bool,
     /// Compile the ai.onnx.ml kernels.
     pub ml_ops: bool,
@@ -92,7 +93,7 @@ impl Default for RuntimeOptions {
             flavor: Flavor::JsModule,
             simd: true,
             threads: false,
-            contrib_ops: false,
+            contrib_ops: true,
             ml_ops: false,
             sparse_tensors: false,
             optional_type: false,

