@@ -18,7 +18,8 @@ pub enum GraphOptimization {
     /// arithmetic with a neutral constant, and removal of nodes nothing reads.
     Basic,
     /// `Basic`, plus fusions into ONNX Runtime's contrib kernels: a `Conv` or `Gemm` and the
-    /// activation after it become one `FusedConv` or `FusedGemm`.
+    /// activation after it become one `FusedConv` or `FusedGemm`; a `MatMul` with a transposed
+    /// or constant-scaled operand, or a constant-scaled product, becomes one `FusedMatMul`.
     Extended,
 }
 
@@ -79,13 +80,18 @@ pub enum Rewrite {
     ConvActivation,
     /// `Gemm` + activation into `FusedGemm` (com.microsoft).
     GemmActivation,
+    /// A `Mul` or `Div` by a one-element constant of a `MatMul` operand or product into
+    /// `FusedMatMul`'s `alpha` (com.microsoft).
+    MatmulScale,
+    /// A `Transpose` of a `MatMul` operand into `FusedMatMul` (com.microsoft).
+    MatmulTranspose,
     /// Removal of nodes nothing reads.
     DeadNodes,
 }
 
 impl Rewrite {
     /// Every rewrite, in the order the optimizer runs them.
-    pub const ALL: [Rewrite; 12] = [
+    pub const ALL: [Rewrite; 14] = [
         Rewrite::ConstantFolding,
         Rewrite::CommonSubexpressions,
         Rewrite::ConvBatchNorm,
@@ -97,6 +103,8 @@ impl Rewrite {
         Rewrite::NoopElimination,
         Rewrite::ConvActivation,
         Rewrite::GemmActivation,
+        Rewrite::MatmulScale,
+        Rewrite::MatmulTranspose,
         Rewrite::DeadNodes,
     ];
 
@@ -114,6 +122,8 @@ impl Rewrite {
             Rewrite::NoopElimination => "noop-elimination",
             Rewrite::ConvActivation => "conv-activation",
             Rewrite::GemmActivation => "gemm-activation",
+            Rewrite::MatmulTranspose => "matmul-transpose",
+            Rewrite::MatmulScale => "matmul-scale",
             Rewrite::DeadNodes => "dead-nodes",
         }
     }
@@ -121,7 +131,10 @@ impl Rewrite {
     /// The lowest level that runs the rewrite.
     pub fn level(self) -> GraphOptimization {
         match self {
-            Rewrite::ConvActivation | Rewrite::GemmActivation => GraphOptimization::Extended,
+            Rewrite::ConvActivation
+            | Rewrite::GemmActivation
+            | Rewrite::MatmulTranspose
+            | Rewrite::MatmulScale => GraphOptimization::Extended,
             _ => GraphOptimization::Basic,
         }
     }

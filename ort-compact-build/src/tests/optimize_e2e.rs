@@ -250,8 +250,49 @@ fn activation_cnn() -> crate::model::onnx::ModelProto {
     m
 }
 
-/// At `extended`, a convolutional model's Conv + activation pairs and the default model's
-/// Gemm and Relu run as ONNX Runtime's contrib `FusedConv` and `FusedGemm`: the optimized `.ort`
+/// Attention's scores over x [1, 4, 8]: Softmax(Div(MatMul(Mul(x·Wq, 0.5), Transpose(x·Wk)),
+/// √8)) → y [1, 4, 4]; at `extended` two `FusedMatMul`s (one scaled, one with K transposed
+/// and scaled) and a `MatMul`.
+fn attention_scores() -> crate::model::onnx::ModelProto {
+    use crate::model::onnx::AttributeProto;
+    use crate::optimize::weights_tests::tensor;
+    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi};
+    let weights = |name: &str, seed: usize| {
+        let v: Vec<f32> = (0..64)
+            .map(|i| (((i + seed) * 29 % 13) as f32 - 6.0) * 0.1)
+            .collect();
+        tensor(name, &[8, 8], &v)
+    };
+    let mut transpose = node("t", "Transpose", "", &["k"], &["kt"]);
+    transpose.attribute.push(AttributeProto {
+        name: "perm".into(),
+        r#type: 7,
+        ints: vec![0, 2, 1],
+        ..Default::default()
+    });
+    let mut m = float_model(vec![
+        node("q", "MatMul", "", &["x", "wq"], &["q"]),
+        node("qs", "Mul", "", &["q", "half"], &["qs"]),
+        node("k", "MatMul", "", &["x", "wk"], &["k"]),
+        transpose,
+        node("s", "MatMul", "", &["qs", "kt"], &["s"]),
+        node("d", "Div", "", &["s", "root"], &["d"]),
+        node("p", "Softmax", "", &["d"], &["y"]),
+    ]);
+    let g = m.graph.as_mut().unwrap();
+    g.input = vec![shaped_vi("x", 1, &[1, 4, 8])];
+    g.initializer = vec![
+        weights("wq", 3),
+        weights("wk", 7),
+        tensor("half", &[], &[0.5]),
+        tensor("root", &[], &[8f32.sqrt()]),
+    ];
+    m
+}
+
+/// At `extended`, a convolutional model's Conv + activation pairs, the default model's Gemm and
+/// Relu, and attention's transposed and scaled MatMuls run as ONNX Runtime's contrib
+/// `FusedConv`, `FusedGemm` and `FusedMatMul`: the optimized `.ort`
 /// computes in Python onnxruntime 1.21.0 what the original `.onnx` computes, and one compact
 /// runtime built for both (only the contrib kernels they use) runs them with the same outputs.
 #[test]
@@ -260,11 +301,26 @@ fn extended_optimization_runs_fused_kernels_in_the_compact_runtime() {
     let tmp = tempfile::tempdir().unwrap();
     let cnn = tmp.path().join("cnn.onnx");
     std::fs::write(&cnn, activation_cnn().encode_to_vec()).unwrap();
+    let attention = tmp.path().join("attention.onnx");
+    std::fs::write(&attention, attention_scores().encode_to_vec()).unwrap();
     let mlp = workspace().join("models/mlp-classifier.onnx");
-    let ops = crate::tools::required_operators(&[&cnn, &mlp], false, GraphOptimization::Extended)
-        .unwrap();
-    assert!(ops.contains("com.microsoft;1;FusedConv,FusedGemm"), "{ops}");
-    for gone in ["Relu", "HardSigmoid", "Clip", "Sigmoid", "Conv,", "MatMul"] {
+    let models = [&cnn, &mlp, &attention];
+    let ops =
+        crate::tools::required_operators(&models, false, GraphOptimization::Extended).unwrap();
+    assert!(
+        ops.contains("com.microsoft;1;FusedConv,FusedGemm,FusedMatMul"),
+        "{ops}"
+    );
+    for gone in [
+        "Relu",
+        "HardSigmoid",
+        "Clip",
+        "Sigmoid",
+        "Conv,",
+        "Transpose",
+        "Mul",
+        "Div",
+    ] {
         assert!(
             !ops.contains(&format!(";{gone}")) && !ops.contains(&format!(",{gone}")),
             "{gone} in {ops}"
@@ -275,6 +331,7 @@ fn extended_optimization_runs_fused_kernels_in_the_compact_runtime() {
     let a = {
         let mut b = Builder::new(&cnn);
         b.model(&mlp)
+            .model(&attention)
             .out_dir(&out)
             .graph_optimization(GraphOptimization::Extended)
             .compressed_sizes(false)
@@ -285,6 +342,7 @@ fn extended_optimization_runs_fused_kernels_in_the_compact_runtime() {
     };
     let x = (0..192).map(|i| f64::from(i % 11) * 0.2 - 1.0);
     let features = (0..16).map(|i| f64::from(i) * 0.1 - 0.7);
+    let tokens = (0..32).map(|i| f64::from(i % 9) * 0.25 - 1.0);
     let cases = [
         (
             &cnn,
@@ -293,6 +351,10 @@ fn extended_optimization_runs_fused_kernels_in_the_compact_runtime() {
         (
             &mlp,
             serde_json::json!({ "features": tensor("float32", &[1, 16], f32_values(features)) }),
+        ),
+        (
+            &attention,
+            serde_json::json!({ "x": tensor("float32", &[1, 4, 8], f32_values(tokens)) }),
         ),
     ];
     for ((onnx, inputs), model) in cases.iter().zip(a.models()) {

@@ -128,7 +128,13 @@ const BOOLEAN: &[&str] = &[
 /// Operators whose output is int64.
 const INT64: &[&str] = &["ArgMax", "ArgMin", "NonZero", "Shape", "Size"];
 
+/// The contrib operators the optimizer's fusions write: each output as its first input.
+const FUSED: &[&str] = &["FusedConv", "FusedGemm", "FusedMatMul"];
+
 fn rule(n: &NodeProto) -> Option<Rule> {
+    if n.domain == "com.microsoft" && FUSED.contains(&n.op_type.as_str()) {
+        return Some(Rule::Input(0));
+    }
     if !in_onnx(n) {
         return None;
     }
