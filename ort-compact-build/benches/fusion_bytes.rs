@@ -18,11 +18,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The fusions `extended` adds to `basic`.
-const FUSIONS: [Rewrite; 4] = [
+const FUSIONS: [Rewrite; 5] = [
     Rewrite::ConvActivation,
     Rewrite::GemmActivation,
     Rewrite::MatmulScale,
     Rewrite::MatmulTranspose,
+    Rewrite::QuickGelu,
 ];
 
 fn models() -> Vec<(&'static str, PathBuf)> {

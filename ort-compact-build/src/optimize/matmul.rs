@@ -13,7 +13,7 @@
 use super::fuse::MS_DOMAIN;
 use super::infer::{elem_types, shapes, Shape};
 use super::node::{attr, attr_ints, is_onnx};
-use super::uses::{constant, reader_index, remove, Uses};
+use super::uses::{constant, producer_index, reader_index, remove, Uses};
 use super::value::dtype;
 use super::Model;
 use crate::model::onnx::{AttributeProto, GraphProto, NodeProto};
@@ -77,17 +77,6 @@ impl Options {
     }
 }
 
-/// The node producing each value of `g`.
-fn producers(g: &GraphProto) -> HashMap<&str, usize> {
-    let mut out = HashMap::new();
-    for (k, n) in g.node.iter().enumerate() {
-        for o in n.output.iter().filter(|o| !o.is_empty()) {
-            out.insert(o.as_str(), k);
-        }
-    }
-    out
-}
-
 /// What a `Transpose` by `perm` is to a `MatMul` operand: (`trans`, `trans_batch`), or `None`
 /// when the operand's last axis leaves the last two or the batch axes change order.
 fn transposition(perm: &[i64]) -> Option<(bool, bool)> {
@@ -144,7 +133,7 @@ pub(super) fn transpose(model: &Model, g: &mut GraphProto) -> usize {
     let types = elem_types(g, &HashMap::new());
     let shapes = shapes(g, &model.loc, model.opset);
     let rank = |name: &str| shapes.get(name).map(Shape::len);
-    let producer = producers(g);
+    let producer = producer_index(g);
     let mut edits: Vec<(usize, [String; 2], Options)> = Vec::new();
     let mut transposes = HashSet::new();
     for (k, n) in g.node.iter().enumerate() {
@@ -222,7 +211,7 @@ pub(super) fn scale(model: &Model, g: &mut GraphProto) -> usize {
     let shapes = shapes(g, &model.loc, model.opset);
     // Scaling by the constant keeps the shape of a value of at least its rank (and at least 1).
     let keeps = |name: &str, rank: usize| shapes.get(name).is_some_and(|s| s.len() >= rank.max(1));
-    let producer = producers(g);
+    let producer = producer_index(g);
     let reader = reader_index(g);
     // A scaling node merges either as one product's scale (and goes) or into operands.
     let (mut products, mut operands) = (HashSet::new(), HashSet::new());

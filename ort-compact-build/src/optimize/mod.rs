@@ -9,8 +9,8 @@
 //! [`GraphOptimization::Basic`] runs the rewrites that need no new kernels (constant folding,
 //! folding into `Conv` weights, `MatMul` + `Add` into `Gemm`, common subexpressions,
 //! eliminations), [`GraphOptimization::Extended`] adds fusions into ORT's contrib kernels
-//! (`FusedConv`, `FusedGemm`, `FusedMatMul`). Each pass is a small unit (`fold`, `weights`,
-//! `gemm`, `cse`, `eliminate`, `noop`, `fuse`, `matmul`), with what it knows of types and shapes from `infer`; most run on every subgraph, innermost first, while
+//! (`FusedConv`, `FusedGemm`, `FusedMatMul`, `QuickGelu`). Each pass is a small unit (`fold`,
+//! `weights`, `gemm`, `cse`, `eliminate`, `noop`, `fuse`, `matmul`, `gelu`), with what it knows of types and shapes from `infer`; most run on every subgraph, innermost first, while
 //! folding walks down so that subgraphs see their enclosing graphs' constants. A value a
 //! subgraph reads from its enclosing graph, or a graph output, is never removed or renamed.
 //! Any rewrite can be turned off by name ([`Rewrite`], [`GraphOptimizer`]).
@@ -19,6 +19,7 @@ mod cse;
 mod eliminate;
 mod fold;
 mod fuse;
+mod gelu;
 mod gemm;
 mod infer;
 mod matmul;
@@ -116,6 +117,11 @@ const PASSES: &[Pass] = &[
     Pass {
         rewrite: Rewrite::MatmulTranspose,
         run: matmul::transpose,
+        walks_subgraphs: false,
+    },
+    Pass {
+        rewrite: Rewrite::QuickGelu,
+        run: gelu::quick_gelu,
         walks_subgraphs: false,
     },
     Pass {

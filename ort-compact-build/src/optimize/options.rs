@@ -19,7 +19,8 @@ pub enum GraphOptimization {
     Basic,
     /// `Basic`, plus fusions into ONNX Runtime's contrib kernels: a `Conv` or `Gemm` and the
     /// activation after it become one `FusedConv` or `FusedGemm`; a `MatMul` with a transposed
-    /// or constant-scaled operand, or a constant-scaled product, becomes one `FusedMatMul`.
+    /// or constant-scaled operand, or a constant-scaled product, becomes one `FusedMatMul`;
+    /// `x · Sigmoid(α·x)` (Swish for α = 1) becomes one `QuickGelu`.
     Extended,
 }
 
@@ -85,13 +86,15 @@ pub enum Rewrite {
     MatmulScale,
     /// A `Transpose` of a `MatMul` operand into `FusedMatMul` (com.microsoft).
     MatmulTranspose,
+    /// `x · Sigmoid(α·x)` and Swish `x · Sigmoid(x)` into `QuickGelu` (com.microsoft).
+    QuickGelu,
     /// Removal of nodes nothing reads.
     DeadNodes,
 }
 
 impl Rewrite {
     /// Every rewrite, in the order the optimizer runs them.
-    pub const ALL: [Rewrite; 14] = [
+    pub const ALL: [Rewrite; 15] = [
         Rewrite::ConstantFolding,
         Rewrite::CommonSubexpressions,
         Rewrite::ConvBatchNorm,
@@ -105,6 +108,7 @@ impl Rewrite {
         Rewrite::GemmActivation,
         Rewrite::MatmulScale,
         Rewrite::MatmulTranspose,
+        Rewrite::QuickGelu,
         Rewrite::DeadNodes,
     ];
 
@@ -124,6 +128,7 @@ impl Rewrite {
             Rewrite::GemmActivation => "gemm-activation",
             Rewrite::MatmulTranspose => "matmul-transpose",
             Rewrite::MatmulScale => "matmul-scale",
+            Rewrite::QuickGelu => "quick-gelu",
             Rewrite::DeadNodes => "dead-nodes",
         }
     }
@@ -134,7 +139,8 @@ impl Rewrite {
             Rewrite::ConvActivation
             | Rewrite::GemmActivation
             | Rewrite::MatmulTranspose
-            | Rewrite::MatmulScale => GraphOptimization::Extended,
+            | Rewrite::MatmulScale
+            | Rewrite::QuickGelu => GraphOptimization::Extended,
             _ => GraphOptimization::Basic,
         }
     }

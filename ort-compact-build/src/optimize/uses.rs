@@ -98,6 +98,17 @@ pub(super) fn reader_index(g: &GraphProto) -> HashMap<&str, usize> {
         .collect()
 }
 
+/// For each value a node of `g` produces, the index of that node.
+pub(super) fn producer_index(g: &GraphProto) -> HashMap<&str, usize> {
+    let mut out = HashMap::new();
+    for (k, n) in g.node.iter().enumerate() {
+        for o in n.output.iter().filter(|o| !o.is_empty()) {
+            out.insert(o.as_str(), k);
+        }
+    }
+    out
+}
+
 /// The value of `name` when it is a constant of `g`: an initializer that is not also a graph
 /// input (which a caller may feed another value at run time).
 pub(super) fn constant(g: &GraphProto, loc: &ModelLocation, name: &str) -> Option<Value> {

@@ -129,7 +129,7 @@ const BOOLEAN: &[&str] = &[
 const INT64: &[&str] = &["ArgMax", "ArgMin", "NonZero", "Shape", "Size"];
 
 /// The contrib operators the optimizer's fusions write: each output as its first input.
-const FUSED: &[&str] = &["FusedConv", "FusedGemm", "FusedMatMul"];
+const FUSED: &[&str] = &["FusedConv", "FusedGemm", "FusedMatMul", "QuickGelu"];
 
 fn rule(n: &NodeProto) -> Option<Rule> {
     if n.domain == "com.microsoft" && FUSED.contains(&n.op_type.as_str()) {
