@@ -9,8 +9,9 @@
 //! [`GraphOptimization::Basic`] runs the rewrites that need no new kernels (constant folding,
 //! folding into `Conv` weights, `MatMul` + `Add` into `Gemm`, common subexpressions,
 //! eliminations), [`GraphOptimization::Extended`] adds fusions into ORT's contrib kernels
-//! (`FusedConv`, `FusedGemm`, `FusedMatMul`, `QuickGelu`). Each pass is a small unit (`fold`,
-//! `weights`, `gemm`, `cse`, `eliminate`, `noop`, `fuse`, `matmul`, `gelu`), with what it knows of types and shapes from `infer`; most run on every subgraph, innermost first, while
+//! (`FusedConv`, `FusedGemm`, `FusedMatMul`, `QuickGelu`) and `LayerNormalization`. Each pass
+//! is a small unit (`fold`, `weights`, `gemm`, `cse`, `eliminate`, `noop`, `fuse`, `matmul`,
+//! `gelu`, `layer_norm`), with what it knows of types and shapes from `infer`; most run on every subgraph, innermost first, while
 //! folding walks down so that subgraphs see their enclosing graphs' constants. A value a
 //! subgraph reads from its enclosing graph, or a graph output, is never removed or renamed.
 //! Any rewrite can be turned off by name ([`Rewrite`], [`GraphOptimizer`]).
@@ -22,6 +23,7 @@ mod fuse;
 mod gelu;
 mod gemm;
 mod infer;
+mod layer_norm;
 mod matmul;
 mod node;
 mod noop;
@@ -122,6 +124,11 @@ const PASSES: &[Pass] = &[
     Pass {
         rewrite: Rewrite::QuickGelu,
         run: gelu::quick_gelu,
+        walks_subgraphs: false,
+    },
+    Pass {
+        rewrite: Rewrite::LayerNorm,
+        run: layer_norm::layer_norm,
         walks_subgraphs: false,
     },
     Pass {

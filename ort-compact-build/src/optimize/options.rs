@@ -20,7 +20,8 @@ pub enum GraphOptimization {
     /// `Basic`, plus fusions into ONNX Runtime's contrib kernels: a `Conv` or `Gemm` and the
     /// activation after it become one `FusedConv` or `FusedGemm`; a `MatMul` with a transposed
     /// or constant-scaled operand, or a constant-scaled product, becomes one `FusedMatMul`;
-    /// `x · Sigmoid(α·x)` (Swish for α = 1) becomes one `QuickGelu`.
+    /// `x · Sigmoid(α·x)` (Swish for α = 1) becomes one `QuickGelu`, and a layer normalization
+    /// written out becomes one `LayerNormalization`.
     Extended,
 }
 
@@ -88,13 +89,16 @@ pub enum Rewrite {
     MatmulTranspose,
     /// `x · Sigmoid(α·x)` and Swish `x · Sigmoid(x)` into `QuickGelu` (com.microsoft).
     QuickGelu,
+    /// Layer normalization written out (`ReduceMean`, `Sub`, `Pow`, `Sqrt`, `Div`, `Mul`, `Add`)
+    /// into `LayerNormalization`.
+    LayerNorm,
     /// Removal of nodes nothing reads.
     DeadNodes,
 }
 
 impl Rewrite {
     /// Every rewrite, in the order the optimizer runs them.
-    pub const ALL: [Rewrite; 15] = [
+    pub const ALL: [Rewrite; 16] = [
         Rewrite::ConstantFolding,
         Rewrite::CommonSubexpressions,
         Rewrite::ConvBatchNorm,
@@ -109,6 +113,7 @@ impl Rewrite {
         Rewrite::MatmulScale,
         Rewrite::MatmulTranspose,
         Rewrite::QuickGelu,
+        Rewrite::LayerNorm,
         Rewrite::DeadNodes,
     ];
 
@@ -129,6 +134,7 @@ impl Rewrite {
             Rewrite::MatmulTranspose => "matmul-transpose",
             Rewrite::MatmulScale => "matmul-scale",
             Rewrite::QuickGelu => "quick-gelu",
+            Rewrite::LayerNorm => "layer-norm",
             Rewrite::DeadNodes => "dead-nodes",
         }
     }
@@ -140,7 +146,8 @@ impl Rewrite {
             | Rewrite::GemmActivation
             | Rewrite::MatmulTranspose
             | Rewrite::MatmulScale
-            | Rewrite::QuickGelu => GraphOptimization::Extended,
+            | Rewrite::QuickGelu
+            | Rewrite::LayerNorm => GraphOptimization::Extended,
             _ => GraphOptimization::Basic,
         }
     }

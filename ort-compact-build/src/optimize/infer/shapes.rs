@@ -6,6 +6,7 @@
 
 use super::super::node::{attr, attr_int, attr_ints, in_onnx};
 use super::super::value::{axis, Value};
+use super::values::{partial, Partial};
 use crate::model::onnx::{tensor_shape_proto::dimension, type_proto, GraphProto, NodeProto};
 use crate::model::ModelLocation;
 use std::collections::HashMap;
@@ -80,6 +81,9 @@ const BROADCAST: &[&str] = &[
     "Xor",
 ];
 
+/// The domain of ONNX Runtime's contrib operators.
+const CONTRIB: &str = "com.microsoft";
+
 /// The shapes of `g`'s values (model opset `opset`) that the model states or its operators
 /// fix; values of unknown rank are not recorded.
 pub(in crate::optimize) fn shapes(
@@ -108,12 +112,26 @@ pub(in crate::optimize) fn shapes(
     }
     let constant =
         |name: &str| -> Option<Vec<i64>> { Value::of(initializers.get(name)?, loc)?.as_ints() };
-    for n in g.node.iter().filter(|n| in_onnx(n)) {
+    let mut values: HashMap<String, Partial> = HashMap::new();
+    for t in g.initializer.iter().filter(|t| t.dims.len() <= 1) {
+        if let Some(v) = constant(&t.name) {
+            values.insert(t.name.clone(), v.into_iter().map(Some).collect());
+        }
+    }
+    for n in &g.node {
         let Some(o) = n.output.first().filter(|o| !o.is_empty()) else {
             continue;
         };
         let input = |k: usize| n.input.get(k).and_then(|i| out.get(i));
-        if let Some(s) = infer(n, opset, &input, &constant) {
+        let computed = {
+            let value = |k: usize| n.input.get(k).and_then(|i| values.get(i));
+            partial(n, opset, loc, &input, &value)
+        };
+        if let Some(v) = computed {
+            values.insert(o.clone(), v);
+        }
+        let value = |k: usize| n.input.get(k).and_then(|i| values.get(i));
+        if let Some(s) = infer(n, opset, &input, &value, &constant) {
             let merged = match out.get(o) {
                 Some(stated) if stated.len() == s.len() => {
                     stated.iter().zip(&s).map(|(a, b)| a.or(*b)).collect()
@@ -127,15 +145,23 @@ pub(in crate::optimize) fn shapes(
     out
 }
 
-/// The shape of `n`'s output 0 from its inputs' shapes (`input(k)`) and constant integer
-/// operands (`constant(name)`).
+/// The shape of `n`'s output 0 from its inputs' shapes (`input(k)`), what is known of their
+/// values (`value(k)`) and constant integer operands (`constant(name)`).
 fn infer<'s>(
     n: &NodeProto,
     opset: i64,
     input: &dyn Fn(usize) -> Option<&'s Shape>,
+    value: &dyn Fn(usize) -> Option<&'s Partial>,
     constant: &dyn Fn(&str) -> Option<Vec<i64>>,
 ) -> Option<Shape> {
-    let op = n.op_type.as_str();
+    let op = match (in_onnx(n), n.op_type.as_str()) {
+        (true, op) => op,
+        // The contrib kernels the optimizer fuses into, shaped as what they fuse.
+        (false, "FusedConv") if n.domain == CONTRIB => "Conv",
+        (false, "FusedGemm") if n.domain == CONTRIB => "Gemm",
+        (false, "QuickGelu") if n.domain == CONTRIB => "Relu",
+        _ => return None,
+    };
     let operand = |k: usize| {
         n.input
             .get(k)
@@ -188,8 +214,8 @@ fn infer<'s>(
             let end = clamp(attr_int(n, "end").unwrap_or(rank));
             Some(vec![Some((end - start).max(0))])
         }
-        "Reshape" => match operand(1) {
-            Some(target) => reshape(input(0), &target, attr_int(n, "allowzero") == Some(1)),
+        "Reshape" => match value(1) {
+            Some(target) => reshape(input(0), target, attr_int(n, "allowzero") == Some(1)),
             None => match input(1)?.as_slice() {
                 [Some(rank)] => Some(vec![None; usize::try_from(*rank).ok()?]),
                 _ => None,
@@ -392,17 +418,17 @@ fn matmul(a: &Shape, b: &Shape) -> Option<Shape> {
 
 /// `Reshape`'s output shape: `0` copies the input's dimension (unless `allowzero`), `-1` is
 /// what the other dimensions leave of the input's size.
-fn reshape(input: Option<&Shape>, target: &[i64], allowzero: bool) -> Option<Shape> {
+fn reshape(input: Option<&Shape>, target: &[Option<i64>], allowzero: bool) -> Option<Shape> {
     let mut s: Shape = target
         .iter()
         .enumerate()
-        .map(|(k, &d)| match d {
+        .map(|(k, &d)| match d? {
             0 if !allowzero => input.and_then(|s| s.get(k).copied().flatten()),
             -1 => None,
             d => Some(d),
         })
         .collect();
-    if let Some(free) = target.iter().position(|&d| d == -1) {
+    if let Some(free) = target.iter().position(|&d| d == Some(-1)) {
         let size = input.and_then(|s| s.iter().try_fold(1i64, |p, d| p.checked_mul((*d)?)));
         let rest = s
             .iter()
@@ -504,7 +530,7 @@ mod tests {
             "1 against an unknown size"
         );
         assert_eq!(
-            reshape(Some(&s(&[Some(2), Some(6)])), &[3, -1], false),
+            reshape(Some(&s(&[Some(2), Some(6)])), &[Some(3), Some(-1)], false),
             Some(s(&[Some(3), Some(4)]))
         );
     }
