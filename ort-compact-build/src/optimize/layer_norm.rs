@@ -104,9 +104,6 @@ fn matched(
     let node = |i: usize| &cx.g.node[i];
     let rm = node(k);
     let x = rm.input.first()?;
-    if is_onnx(rm, "ReduceMean") {
-        eprintln!("DBG {x} {:?} {:?}", shapes.get(x), types.get(x));
-    }
     let shape = shapes.get(x)?;
     let width = (*shape.last()?)?;
     if types.get(x) != Some(&dtype::FLOAT) || !cx.mean_over_last_axis(rm, shape.len()) {
