@@ -417,10 +417,21 @@ mod tests {
             optimize: Optimize::Balanced,
             ..RuntimeOptions::default()
         };
-        assert_eq!(speed.dir_name("0123456789abcdef"), "simd-speed-01234567");
-        assert_eq!(balanced.dir_name("0123456789abcdef"), "simd-01234567");
-        assert_eq!(a.dir_name("0123456789abcdef"), "simd-01234567");
-        assert_eq!(b.dir_name("0123456789abcdef"), "simd-ml-01234567");
+        let plain = RuntimeOptions {
+            contrib_ops: false,
+            ..RuntimeOptions::default()
+        };
+        assert_eq!(
+            speed.dir_name("0123456789abcdef"),
+            "simd-contrib-speed-01234567"
+        );
+        assert_eq!(
+            balanced.dir_name("0123456789abcdef"),
+            "simd-contrib-01234567"
+        );
+        assert_eq!(a.dir_name("0123456789abcdef"), "simd-contrib-01234567");
+        assert_eq!(b.dir_name("0123456789abcdef"), "simd-contrib-ml-01234567");
+        assert_eq!(plain.dir_name("0123456789abcdef"), "simd-01234567");
         assert_eq!(
             lib.dir_name("0123456789abcdef"),
             a.dir_name("0123456789abcdef")

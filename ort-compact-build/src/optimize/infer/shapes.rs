@@ -160,6 +160,7 @@ fn infer<'s>(
         (false, "FusedConv") if n.domain == CONTRIB => "Conv",
         (false, "FusedGemm") if n.domain == CONTRIB => "Gemm",
         (false, "QuickGelu") if n.domain == CONTRIB => "Relu",
+        (false, "FusedMatMul") if n.domain == CONTRIB => "FusedMatMul",
         _ => return None,
     };
     let operand = |k: usize| {
@@ -179,6 +180,21 @@ fn infer<'s>(
             broadcast(&shapes?)
         }
         "MatMul" => matmul(input(0)?, input(1)?),
+        "FusedMatMul" => {
+            let flag = |name: &str| attr_int(n, name).unwrap_or(0) != 0;
+            if flag("transBatchA") || flag("transBatchB") {
+                return None;
+            }
+            let operand = |k: usize, trans: bool| -> Option<Shape> {
+                let mut s = input(k)?.clone();
+                let r = s.len();
+                if trans && r >= 2 {
+                    s.swap(r - 2, r - 1);
+                }
+                Some(s)
+            };
+            matmul(&operand(0, flag("transA"))?, &operand(1, flag("transB"))?)
+        }
         "Gemm" => {
             let (a, b) = (input(0)?, input(1)?);
             let pick =
@@ -461,6 +477,31 @@ mod tests {
             ..Default::default()
         });
         n
+    }
+
+    #[test]
+    fn fused_contrib_kernels_are_shaped_as_what_they_fuse() {
+        let fused = |op: &str, inputs: &[&str], out: &str| {
+            let mut n = node(out, op, "com.microsoft", inputs, &[out]);
+            n.domain = "com.microsoft".into();
+            n
+        };
+        let mut m = float_model(vec![
+            with_int(fused("FusedMatMul", &["a", "b"], "ab"), "transB", 1),
+            with_int(fused("FusedMatMul", &["a", "b"], "batch"), "transBatchA", 1),
+            fused("QuickGelu", &["a"], "gated"),
+            fused("Mystery", &["a"], "unknown"),
+        ]);
+        let g = m.graph.as_mut().unwrap();
+        g.input = vec![
+            shaped_vi("a", 1, &[-1, 4, 8]),
+            shaped_vi("b", 1, &[-1, 5, 8]),
+        ];
+        let s = shapes(g, &ModelLocation::new(Path::new("m")), 17);
+        assert_eq!(s.get("ab"), Some(&vec![None, Some(4), Some(5)]));
+        assert_eq!(s.get("gated"), Some(&vec![None, Some(4), Some(8)]));
+        assert_eq!(s.get("batch"), None);
+        assert_eq!(s.get("unknown"), None);
     }
 
     #[test]
