@@ -250,9 +250,10 @@ fn activation_cnn() -> crate::model::onnx::ModelProto {
     m
 }
 
-/// Attention's scores over x [1, 4, 8]: Softmax(Div(MatMul(Mul(x·Wq, 0.5), Transpose(x·Wk)),
-/// √8)) → y [1, 4, 4]; at `extended` two `FusedMatMul`s (one scaled, one with K transposed
-/// and scaled) and a `MatMul`.
+/// Attention's scores over Swish-gated tokens, layer-normalized: with h = x·Sigmoid(x) for
+/// x [1, 4, 8], LayerNorm(Softmax(Div(MatMul(Mul(h·Wq, 0.5), Transpose(h·Wk)), √8))) written out
+/// → y [1, 4, 4]; at `extended` a `QuickGelu`, two `FusedMatMul`s (one scaled, one with K
+/// transposed and scaled), a `MatMul`, a `Softmax` and a `LayerNormalization`.
 fn attention_scores() -> crate::model::onnx::ModelProto {
     use crate::model::onnx::AttributeProto;
     use crate::optimize::weights_tests::tensor;
@@ -263,6 +264,16 @@ fn attention_scores() -> crate::model::onnx::ModelProto {
             .collect();
         tensor(name, &[8, 8], &v)
     };
+    let mean = |name: &str, input: &str, out: &str| {
+        let mut n = node(name, "ReduceMean", "", &[input], &[out]);
+        n.attribute.push(AttributeProto {
+            name: "axes".into(),
+            r#type: 7,
+            ints: vec![-1],
+            ..Default::default()
+        });
+        n
+    };
     let mut transpose = node("t", "Transpose", "", &["k"], &["kt"]);
     transpose.attribute.push(AttributeProto {
         name: "perm".into(),
@@ -271,13 +282,24 @@ fn attention_scores() -> crate::model::onnx::ModelProto {
         ..Default::default()
     });
     let mut m = float_model(vec![
-        node("q", "MatMul", "", &["x", "wq"], &["q"]),
+        node("g", "Sigmoid", "", &["x"], &["g"]),
+        node("h", "Mul", "", &["x", "g"], &["h"]),
+        node("q", "MatMul", "", &["h", "wq"], &["q"]),
         node("qs", "Mul", "", &["q", "half"], &["qs"]),
-        node("k", "MatMul", "", &["x", "wk"], &["k"]),
+        node("k", "MatMul", "", &["h", "wk"], &["k"]),
         transpose,
         node("s", "MatMul", "", &["qs", "kt"], &["s"]),
         node("d", "Div", "", &["s", "root"], &["d"]),
-        node("p", "Softmax", "", &["d"], &["y"]),
+        node("p", "Softmax", "", &["d"], &["p"]),
+        mean("m", "p", "m"),
+        node("c", "Sub", "", &["p", "m"], &["c"]),
+        node("sq", "Pow", "", &["c", "two"], &["sq"]),
+        mean("v", "sq", "v"),
+        node("e", "Add", "", &["v", "eps"], &["e"]),
+        node("r", "Sqrt", "", &["e"], &["r"]),
+        node("n", "Div", "", &["c", "r"], &["n"]),
+        node("w", "Mul", "", &["n", "gamma"], &["w"]),
+        node("y", "Add", "", &["w", "beta"], &["y"]),
     ]);
     let g = m.graph.as_mut().unwrap();
     g.input = vec![shaped_vi("x", 1, &[1, 4, 8])];
@@ -286,13 +308,18 @@ fn attention_scores() -> crate::model::onnx::ModelProto {
         weights("wk", 7),
         tensor("half", &[], &[0.5]),
         tensor("root", &[], &[8f32.sqrt()]),
+        tensor("two", &[], &[2.0]),
+        tensor("eps", &[], &[1e-5]),
+        tensor("gamma", &[4], &[0.5, 1.0, 1.5, 2.0]),
+        tensor("beta", &[4], &[0.1, 0.2, 0.3, 0.4]),
     ];
     m
 }
 
 /// At `extended`, a convolutional model's Conv + activation pairs, the default model's Gemm and
-/// Relu, and attention's transposed and scaled MatMuls run as ONNX Runtime's contrib
-/// `FusedConv`, `FusedGemm` and `FusedMatMul`: the optimized `.ort`
+/// Relu, and attention's Swish gate and transposed and scaled MatMuls run as ONNX Runtime's
+/// contrib `FusedConv`, `FusedGemm`, `QuickGelu` and `FusedMatMul`, a written-out layer
+/// normalization as one `LayerNormalization`: the optimized `.ort`
 /// computes in Python onnxruntime 1.21.0 what the original `.onnx` computes, and one compact
 /// runtime built for both (only the contrib kernels they use) runs them with the same outputs.
 #[test]
@@ -308,10 +335,13 @@ fn extended_optimization_runs_fused_kernels_in_the_compact_runtime() {
     let ops =
         crate::tools::required_operators(&models, false, GraphOptimization::Extended).unwrap();
     assert!(
-        ops.contains("com.microsoft;1;FusedConv,FusedGemm,FusedMatMul"),
+        ops.contains("com.microsoft;1;FusedConv,FusedGemm,FusedMatMul,QuickGelu"),
         "{ops}"
     );
+    assert!(ops.contains("LayerNormalization"), "{ops}");
     for gone in [
+        "ReduceMean",
+        "Pow",
         "Relu",
         "HardSigmoid",
         "Clip",
