@@ -15,6 +15,16 @@ fn os(s: &str) -> &std::ffi::OsStr {
     std::ffi::OsStr::new(s)
 }
 
+/// `ort-compact ops FLAGS MODEL`'s output (which must succeed).
+fn ops(model: &std::path::Path, flags: &[&str]) -> String {
+    let mut args: Vec<&std::ffi::OsStr> = vec![os("ops")];
+    args.extend(flags.iter().map(|f| os(f)));
+    args.push(model.as_os_str());
+    let r = run(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    String::from_utf8(r.stdout).unwrap()
+}
+
 #[test]
 fn convert_and_ops_work_on_the_optimized_graph() {
     let t = tempfile::tempdir().unwrap();
@@ -35,14 +45,7 @@ fn convert_and_ops_work_on_the_optimized_graph() {
     }
     assert!(sizes[1] < sizes[0], "{sizes:?}");
 
-    let ops = |flags: &[&str]| {
-        let mut args: Vec<&std::ffi::OsStr> = vec![os("ops")];
-        args.extend(flags.iter().map(|f| os(f)));
-        args.push(onnx.as_os_str());
-        let r = run(&args);
-        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-        String::from_utf8(r.stdout).unwrap()
-    };
+    let ops = |flags: &[&str]| ops(&onnx, flags);
     let (plain, optimized) = (ops(&["--convert"]), ops(&["--graph-optimization", "basic"]));
     assert!(plain.contains("Transpose"), "{plain}");
     assert!(!optimized.contains("Transpose"), "{optimized}");
@@ -79,14 +82,7 @@ fn an_unknown_level_is_refused() {
 #[test]
 fn a_disabled_rewrite_is_left_out_of_the_graph() {
     let onnx = oracle_model("silero-vad/silero_vad").onnx();
-    let ops = |flags: &[&str]| {
-        let mut args: Vec<&std::ffi::OsStr> = vec![os("ops")];
-        args.extend(flags.iter().map(|f| os(f)));
-        args.push(onnx.as_os_str());
-        let r = run(&args);
-        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-        String::from_utf8(r.stdout).unwrap()
-    };
+    let ops = |flags: &[&str]| ops(&onnx, flags);
     let fused = ops(&["--graph-optimization", "extended"]);
     assert!(fused.contains("FusedConv"), "{fused}");
     for off in [

@@ -165,17 +165,13 @@ fn with_activation(
 
 #[cfg(test)]
 mod tests {
-    use crate::model::onnx::{AttributeProto, ModelProto, NodeProto, TensorProto};
-    use crate::optimize::value::Value;
-    use crate::optimize::{optimize, GraphOptimization, GraphOptimizer, Rewrite};
-    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi, tensor_vi};
-    use std::path::Path;
+    use crate::model::onnx::{AttributeProto, ModelProto, NodeProto};
 
-    fn float(name: &str, dims: &[i64], v: f32) -> TensorProto {
-        let n = dims.iter().product::<i64>() as usize;
-        let data = std::iter::repeat_n(v.to_le_bytes(), n).flatten().collect();
-        Value::new(1, dims.to_vec(), data).unwrap().to_proto(name)
-    }
+    use crate::optimize::{optimize, GraphOptimization, GraphOptimizer, Rewrite};
+    use crate::tests::support::onnx_protos::{
+        filled as float, float_model, node, shaped_vi, tensor_vi,
+    };
+    use std::path::Path;
 
     /// Conv of `x` [1, 2, 4, 4] by `w` [3, 2, 1, 1], then `act`; optimized at `level`.
     fn conv_then(

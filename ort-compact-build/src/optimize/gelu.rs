@@ -101,17 +101,13 @@ pub(super) fn quick_gelu(model: &Model, g: &mut GraphProto) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::onnx::{ModelProto, NodeProto, TensorProto};
-    use crate::optimize::value::Value;
-    use crate::optimize::{optimize, GraphOptimization, GraphOptimizer, Rewrite};
-    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi, tensor_vi};
-    use std::path::Path;
+    use crate::model::onnx::{ModelProto, NodeProto};
 
-    fn float(name: &str, dims: &[i64], v: f32) -> TensorProto {
-        let n = dims.iter().product::<i64>() as usize;
-        let data = std::iter::repeat_n(v.to_le_bytes(), n).flatten().collect();
-        Value::new(1, dims.to_vec(), data).unwrap().to_proto(name)
-    }
+    use crate::optimize::{optimize, GraphOptimization, GraphOptimizer, Rewrite};
+    use crate::tests::support::onnx_protos::{
+        filled as float, float_model, node, shaped_vi, tensor_vi,
+    };
+    use std::path::Path;
 
     fn optimized(
         nodes: Vec<NodeProto>,

@@ -221,17 +221,13 @@ pub(super) fn layer_norm(model: &Model, g: &mut GraphProto) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::onnx::{AttributeProto, ModelProto, NodeProto, TensorProto};
-    use crate::optimize::value::Value;
-    use crate::optimize::{optimize, GraphOptimization, GraphOptimizer, Rewrite};
-    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi, tensor_vi};
-    use std::path::Path;
+    use crate::model::onnx::{AttributeProto, ModelProto, NodeProto};
 
-    fn float(name: &str, dims: &[i64], v: f32) -> TensorProto {
-        let n = dims.iter().product::<i64>() as usize;
-        let data = std::iter::repeat_n(v.to_le_bytes(), n).flatten().collect();
-        Value::new(1, dims.to_vec(), data).unwrap().to_proto(name)
-    }
+    use crate::optimize::{optimize, GraphOptimization, GraphOptimizer, Rewrite};
+    use crate::tests::support::onnx_protos::{
+        filled as float, float_model, node, shaped_vi, tensor_vi,
+    };
+    use std::path::Path;
 
     fn mean(name: &str, input: &str, out: &str, axis: i64) -> NodeProto {
         let mut n = node(name, "ReduceMean", "", &[input], &[out]);

@@ -289,16 +289,12 @@ fn remove_unused(g: &mut GraphProto, candidates: HashSet<usize>) {
 mod tests {
     use super::transposition;
     use crate::model::onnx::{AttributeProto, ModelProto, NodeProto, TensorProto};
-    use crate::optimize::value::Value;
-    use crate::optimize::{optimize, GraphOptimization, GraphOptimizer, Rewrite};
-    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi, tensor_vi};
-    use std::path::Path;
 
-    fn float(name: &str, dims: &[i64], v: f32) -> TensorProto {
-        let n = dims.iter().product::<i64>() as usize;
-        let data = std::iter::repeat_n(v.to_le_bytes(), n).flatten().collect();
-        Value::new(1, dims.to_vec(), data).unwrap().to_proto(name)
-    }
+    use crate::optimize::{optimize, GraphOptimization, GraphOptimizer, Rewrite};
+    use crate::tests::support::onnx_protos::{
+        filled as float, float_model, node, shaped_vi, tensor_vi,
+    };
+    use std::path::Path;
 
     fn perm(mut n: NodeProto, perm: &[i64]) -> NodeProto {
         n.attribute.push(AttributeProto {

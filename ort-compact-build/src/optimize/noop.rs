@@ -192,9 +192,11 @@ pub(super) fn dead(_: &Model, g: &mut GraphProto) -> usize {
 #[cfg(test)]
 mod tests {
     use crate::model::onnx::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto};
-    use crate::optimize::value::Value;
+
     use crate::optimize::{optimize, GraphOptimization};
-    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi, tensor_vi};
+    use crate::tests::support::onnx_protos::{
+        filled as float, float_model, node, shaped_vi, tensor_vi,
+    };
     use std::path::Path;
 
     fn ints(name: &str, v: &[i64]) -> TensorProto {
@@ -339,12 +341,6 @@ mod tests {
             node("r", "Relu", "", &["x"], &["y"]),
         ];
         assert_eq!(left(nodes, vec![]), ["Relu"]);
-    }
-
-    fn float(name: &str, dims: &[i64], v: f32) -> TensorProto {
-        let n = dims.iter().product::<i64>() as usize;
-        let data = std::iter::repeat_n(v.to_le_bytes(), n).flatten().collect();
-        Value::new(1, dims.to_vec(), data).unwrap().to_proto(name)
     }
 
     #[test]

@@ -2,8 +2,20 @@
 
 use crate::model::onnx::{
     tensor_shape_proto, type_proto, AttributeProto, GraphProto, ModelProto, NodeProto,
-    OperatorSetIdProto, TensorShapeProto, TypeProto, ValueInfoProto,
+    OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
 };
+
+/// A float32 initializer `name` of shape `dims`, every element `v`.
+pub fn filled(name: &str, dims: &[i64], v: f32) -> TensorProto {
+    let n = dims.iter().product::<i64>() as usize;
+    TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: 1,
+        raw_data: std::iter::repeat_n(v.to_le_bytes(), n).flatten().collect(),
+        ..Default::default()
+    }
+}
 
 /// A tensor value of element type `elem_type` (ONNX `TensorProto.DataType`), shape unknown.
 pub fn tensor_vi(name: &str, elem_type: i32) -> ValueInfoProto {
