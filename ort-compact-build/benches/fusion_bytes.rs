@@ -18,13 +18,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The fusions `extended` adds to `basic`.
-const FUSIONS: [Rewrite; 5] = [
-    Rewrite::ConvActivation,
-    Rewrite::GemmActivation,
-    Rewrite::MatmulScale,
-    Rewrite::MatmulTranspose,
-    Rewrite::QuickGelu,
-];
+fn fusions() -> Vec<Rewrite> {
+    Rewrite::ALL
+        .into_iter()
+        .filter(|r| r.level() == GraphOptimization::Extended)
+        .collect()
+}
 
 fn models() -> Vec<(&'static str, PathBuf)> {
     let heavy = real_cache().join("bench-models");
@@ -100,10 +99,10 @@ fn main() {
         let fused_ops = operators(&model, &extended);
         eprintln!("== {id}: extended");
         let (raw, brotli) = wasm_bytes(&model, &extended, &tmp.path().join(id));
-        let variants = FUSIONS
-            .iter()
-            .map(|r| (r.name().to_string(), vec![*r]))
-            .chain([("all (basic)".to_string(), FUSIONS.to_vec())]);
+        let variants = fusions()
+            .into_iter()
+            .map(|r| (r.name().to_string(), vec![r]))
+            .chain([("all (basic)".to_string(), fusions())]);
         for (k, (label, off)) in variants.enumerate() {
             let optimizer = without(&off);
             let ops = operators(&model, &optimizer);
