@@ -51,8 +51,9 @@ fn convert_and_ops_work_on_the_optimized_graph() {
     assert!(!optimized.contains("Transpose"), "{optimized}");
 }
 
-#[test]
-fn an_unknown_level_is_refused() {
+/// `convert`, `ops` and `build` with `flag value` exit with clap's usage error naming `message`
+/// and write nothing.
+fn refused_by_every_subcommand(flag: &str, value: &str, message: &str) {
     let t = tempfile::tempdir().unwrap();
     let onnx = oracle_model("silero-vad/silero_vad").onnx();
     let out = t.path().join("m.ort");
@@ -60,8 +61,8 @@ fn an_unknown_level_is_refused() {
         let r = run(&[
             os(sub),
             onnx.as_os_str(),
-            os("--graph-optimization"),
-            os("all"),
+            os(flag),
+            os(value),
             os(if sub == "build" { "--out" } else { "-o" }),
             out.as_os_str(),
         ]);
@@ -71,12 +72,18 @@ fn an_unknown_level_is_refused() {
             "{sub}: clap's usage-error exit code"
         );
         let err = String::from_utf8_lossy(&r.stderr);
-        assert!(
-            err.contains("`all`: expected `none`, `basic` or `extended`"),
-            "{sub}: {err}"
-        );
+        assert!(err.contains(message), "{sub}: {err}");
         assert!(!out.exists(), "{sub}: nothing written");
     }
+}
+
+#[test]
+fn an_unknown_level_is_refused() {
+    refused_by_every_subcommand(
+        "--graph-optimization",
+        "all",
+        "`all`: expected `none`, `basic` or `extended`",
+    );
 }
 
 #[test]
@@ -105,26 +112,14 @@ fn a_disabled_rewrite_is_left_out_of_the_graph() {
 
 #[test]
 fn an_unknown_rewrite_is_refused_with_the_names_there_are() {
+    refused_by_every_subcommand(
+        "--disable-rewrite",
+        "conv-relu",
+        "`conv-relu` is not a rewrite; the rewrites are: constant-folding,",
+    );
     let t = tempfile::tempdir().unwrap();
     let onnx = oracle_model("silero-vad/silero_vad").onnx();
     let out = t.path().join("m.ort");
-    for sub in ["convert", "ops", "build"] {
-        let r = run(&[
-            os(sub),
-            onnx.as_os_str(),
-            os("--disable-rewrite"),
-            os("conv-relu"),
-            os(if sub == "build" { "--out" } else { "-o" }),
-            out.as_os_str(),
-        ]);
-        assert_eq!(r.status.code(), Some(2), "{sub}: usage error");
-        let err = String::from_utf8_lossy(&r.stderr);
-        assert!(
-            err.contains("`conv-relu` is not a rewrite; the rewrites are: constant-folding,"),
-            "{sub}: {err}"
-        );
-        assert!(!out.exists(), "{sub}: nothing written");
-    }
     // The build's environment override is checked before anything is read or built.
     let r = Command::new(env!("CARGO_BIN_EXE_ort-compact"))
         .args([os("build"), onnx.as_os_str(), os("--out"), out.as_os_str()])

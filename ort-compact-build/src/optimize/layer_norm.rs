@@ -103,6 +103,9 @@ fn matched(
 ) -> Option<Fusion> {
     let node = |i: usize| &cx.g.node[i];
     let rm = node(k);
+    if !is_onnx(rm, "ReduceMean") {
+        return None;
+    }
     let x = rm.input.first()?;
     let shape = shapes.get(x)?;
     let width = (*shape.last()?)?;
