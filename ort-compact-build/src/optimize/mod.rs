@@ -16,11 +16,13 @@
 //! subgraph reads from its enclosing graph, or a graph output, is never removed or renamed.
 //! Any rewrite can be turned off by name ([`Rewrite`], [`GraphOptimizer`]).
 
+mod bias_gelu;
 mod cse;
 mod eliminate;
 mod fold;
 mod fuse;
 mod gelu;
+mod gelu_formula;
 mod gemm;
 mod infer;
 mod layer_norm;
@@ -28,6 +30,8 @@ mod matmul;
 mod node;
 mod noop;
 mod options;
+mod product;
+mod skip_layer_norm;
 mod uses;
 mod value;
 mod weights;
@@ -127,8 +131,28 @@ const PASSES: &[Pass] = &[
         walks_subgraphs: false,
     },
     Pass {
+        rewrite: Rewrite::Gelu,
+        run: gelu_formula::gelu,
+        walks_subgraphs: false,
+    },
+    Pass {
+        rewrite: Rewrite::FastGelu,
+        run: gelu_formula::fast_gelu,
+        walks_subgraphs: false,
+    },
+    Pass {
+        rewrite: Rewrite::BiasGelu,
+        run: bias_gelu::bias_gelu,
+        walks_subgraphs: false,
+    },
+    Pass {
         rewrite: Rewrite::LayerNorm,
         run: layer_norm::layer_norm,
+        walks_subgraphs: false,
+    },
+    Pass {
+        rewrite: Rewrite::SkipLayerNorm,
+        run: skip_layer_norm::skip_layer_norm,
         walks_subgraphs: false,
     },
     Pass {

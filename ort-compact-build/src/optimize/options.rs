@@ -20,8 +20,10 @@ pub enum GraphOptimization {
     /// `Basic`, plus fusions into ONNX Runtime's contrib kernels: a `Conv` or `Gemm` and the
     /// activation after it become one `FusedConv` or `FusedGemm`; a `MatMul` with a transposed
     /// or constant-scaled operand, or a constant-scaled product, becomes one `FusedMatMul`;
-    /// `x · Sigmoid(α·x)` (Swish for α = 1) becomes one `QuickGelu`, and a layer normalization
-    /// written out becomes one `LayerNormalization`.
+    /// `x · Sigmoid(α·x)` (Swish for α = 1) becomes one `QuickGelu`; the Gelu formulas written
+    /// out become one `Gelu` (Erf) or `FastGelu` (Tanh), a bias `Add` before them goes into
+    /// `BiasGelu` or `FastGelu`; and a layer normalization written out becomes one
+    /// `LayerNormalization`, with a residual `Add` before it one `SkipLayerNormalization`.
     Extended,
 }
 
@@ -89,16 +91,26 @@ pub enum Rewrite {
     MatmulTranspose,
     /// `x · Sigmoid(α·x)` and Swish `x · Sigmoid(x)` into `QuickGelu` (com.microsoft).
     QuickGelu,
+    /// `0.5 · x · (1 + Erf(x / √2))` into `Gelu` (com.microsoft; ONNX's own from opset 20).
+    Gelu,
+    /// `0.5 · x · (1 + Tanh(√(2/π) · (x + 0.044715 · x³)))` into `FastGelu` (com.microsoft).
+    FastGelu,
+    /// A bias `Add` of the last axis before `Gelu` or `FastGelu` into `BiasGelu` or `FastGelu`'s
+    /// bias input (com.microsoft).
+    BiasGelu,
     /// Layer normalization written out (`ReduceMean`, `Sub`, `Pow`, `Sqrt`, `Div`, `Mul`, `Add`)
     /// into `LayerNormalization`.
     LayerNorm,
+    /// A residual `Add` (and a bias `Add`) before `LayerNormalization` into
+    /// `SkipLayerNormalization` (com.microsoft).
+    SkipLayerNorm,
     /// Removal of nodes nothing reads.
     DeadNodes,
 }
 
 impl Rewrite {
     /// Every rewrite, in the order the optimizer runs them.
-    pub const ALL: [Rewrite; 16] = [
+    pub const ALL: [Rewrite; 20] = [
         Rewrite::ConstantFolding,
         Rewrite::CommonSubexpressions,
         Rewrite::ConvBatchNorm,
@@ -113,7 +125,11 @@ impl Rewrite {
         Rewrite::MatmulScale,
         Rewrite::MatmulTranspose,
         Rewrite::QuickGelu,
+        Rewrite::Gelu,
+        Rewrite::FastGelu,
+        Rewrite::BiasGelu,
         Rewrite::LayerNorm,
+        Rewrite::SkipLayerNorm,
         Rewrite::DeadNodes,
     ];
 
@@ -134,7 +150,11 @@ impl Rewrite {
             Rewrite::MatmulTranspose => "matmul-transpose",
             Rewrite::MatmulScale => "matmul-scale",
             Rewrite::QuickGelu => "quick-gelu",
+            Rewrite::Gelu => "gelu",
+            Rewrite::FastGelu => "fast-gelu",
+            Rewrite::BiasGelu => "bias-gelu",
             Rewrite::LayerNorm => "layer-norm",
+            Rewrite::SkipLayerNorm => "skip-layer-norm",
             Rewrite::DeadNodes => "dead-nodes",
         }
     }
@@ -147,7 +167,11 @@ impl Rewrite {
             | Rewrite::MatmulTranspose
             | Rewrite::MatmulScale
             | Rewrite::QuickGelu
-            | Rewrite::LayerNorm => GraphOptimization::Extended,
+            | Rewrite::Gelu
+            | Rewrite::FastGelu
+            | Rewrite::BiasGelu
+            | Rewrite::LayerNorm
+            | Rewrite::SkipLayerNorm => GraphOptimization::Extended,
             _ => GraphOptimization::Basic,
         }
     }

@@ -159,7 +159,11 @@ fn infer<'s>(
         // The contrib kernels the optimizer fuses into, shaped as what they fuse.
         (false, "FusedConv") if n.domain == CONTRIB => "Conv",
         (false, "FusedGemm") if n.domain == CONTRIB => "Gemm",
-        (false, "QuickGelu") if n.domain == CONTRIB => "Relu",
+        (false, "QuickGelu" | "Gelu" | "FastGelu" | "BiasGelu" | "SkipLayerNormalization")
+            if n.domain == CONTRIB =>
+        {
+            "Relu"
+        }
         (false, "FusedMatMul") if n.domain == CONTRIB => "FusedMatMul",
         _ => return None,
     };

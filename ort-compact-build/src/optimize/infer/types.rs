@@ -129,7 +129,16 @@ const BOOLEAN: &[&str] = &[
 const INT64: &[&str] = &["ArgMax", "ArgMin", "NonZero", "Shape", "Size"];
 
 /// The contrib operators the optimizer's fusions write: each output as its first input.
-const FUSED: &[&str] = &["FusedConv", "FusedGemm", "FusedMatMul", "QuickGelu"];
+const FUSED: &[&str] = &[
+    "FusedConv",
+    "FusedGemm",
+    "FusedMatMul",
+    "QuickGelu",
+    "Gelu",
+    "FastGelu",
+    "BiasGelu",
+    "SkipLayerNormalization",
+];
 
 fn rule(n: &NodeProto) -> Option<Rule> {
     if n.domain == "com.microsoft" && FUSED.contains(&n.op_type.as_str()) {
