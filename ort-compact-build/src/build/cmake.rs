@@ -44,14 +44,15 @@ endfunction()
 cmake_language(DEFER DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" CALL ort_compact_optimize_for_speed)
 "#;
 
-/// CPU kernel sources (under `onnxruntime/core/providers/cpu/`) that [`Optimize::Balanced`]
+/// Kernel sources (under ORT's `onnxruntime/` source dir) that [`Optimize::Balanced`]
 /// compiles with `-O2`: where compute-heavy models lose their time under `-Oz` (measured per
 /// file: docs/speed.md). A kernel a model does not use is dropped at link time whatever its
 /// flags, so the list costs bytes only for the kernels the op set keeps.
 pub const HOT_KERNEL_SOURCES: &[&str] = &[
-    "math/element_wise_ops.cc",
-    "activation/activations.cc",
-    "math/clip.cc",
+    "core/providers/cpu/math/element_wise_ops.cc",
+    "core/providers/cpu/activation/activations.cc",
+    "core/providers/cpu/math/clip.cc",
+    "core/providers/cpu/nn/layer_norm_impl.cc",
 ];
 
 /// The balanced hook: `-O2` (after the configuration's `-Oz`) for [`HOT_KERNEL_SOURCES`] in the
@@ -59,7 +60,7 @@ pub const HOT_KERNEL_SOURCES: &[&str] = &[
 fn balanced_hook() -> String {
     let files: String = HOT_KERNEL_SOURCES
         .iter()
-        .map(|f| format!("\n    \"${{ONNXRUNTIME_ROOT}}/core/providers/cpu/{f}\""))
+        .map(|f| format!("\n    \"${{ONNXRUNTIME_ROOT}}/{f}\""))
         .collect();
     format!(
         r#"# Written by ort-compact-build (Optimize::Balanced).
