@@ -59,6 +59,8 @@ struct Pass {
     walks_subgraphs: bool,
 }
 
+/// The passes, the fusions in the order of ONNX Runtime's level-2 transformers (a fusion can
+/// take another's nodes: `MatMulScaleFusion` comes after the Gelu and layer norm fusions there).
 const PASSES: &[Pass] = &[
     Pass {
         rewrite: Rewrite::ConstantFolding,
@@ -106,28 +108,13 @@ const PASSES: &[Pass] = &[
         walks_subgraphs: true,
     },
     Pass {
-        rewrite: Rewrite::ConvActivation,
-        run: fuse::conv_activation,
-        walks_subgraphs: false,
-    },
-    Pass {
         rewrite: Rewrite::GemmActivation,
         run: fuse::gemm_activation,
         walks_subgraphs: false,
     },
     Pass {
-        rewrite: Rewrite::MatmulScale,
-        run: matmul::scale,
-        walks_subgraphs: false,
-    },
-    Pass {
-        rewrite: Rewrite::MatmulTranspose,
-        run: matmul::transpose,
-        walks_subgraphs: false,
-    },
-    Pass {
-        rewrite: Rewrite::QuickGelu,
-        run: gelu::quick_gelu,
+        rewrite: Rewrite::ConvActivation,
+        run: fuse::conv_activation,
         walks_subgraphs: false,
     },
     Pass {
@@ -136,8 +123,13 @@ const PASSES: &[Pass] = &[
         walks_subgraphs: false,
     },
     Pass {
-        rewrite: Rewrite::FastGelu,
-        run: gelu_formula::fast_gelu,
+        rewrite: Rewrite::LayerNorm,
+        run: layer_norm::layer_norm,
+        walks_subgraphs: false,
+    },
+    Pass {
+        rewrite: Rewrite::MatmulTranspose,
+        run: matmul::transpose,
         walks_subgraphs: false,
     },
     Pass {
@@ -146,13 +138,23 @@ const PASSES: &[Pass] = &[
         walks_subgraphs: false,
     },
     Pass {
-        rewrite: Rewrite::LayerNorm,
-        run: layer_norm::layer_norm,
+        rewrite: Rewrite::SkipLayerNorm,
+        run: skip_layer_norm::skip_layer_norm,
         walks_subgraphs: false,
     },
     Pass {
-        rewrite: Rewrite::SkipLayerNorm,
-        run: skip_layer_norm::skip_layer_norm,
+        rewrite: Rewrite::FastGelu,
+        run: gelu_formula::fast_gelu,
+        walks_subgraphs: false,
+    },
+    Pass {
+        rewrite: Rewrite::QuickGelu,
+        run: gelu::quick_gelu,
+        walks_subgraphs: false,
+    },
+    Pass {
+        rewrite: Rewrite::MatmulScale,
+        run: matmul::scale,
         walks_subgraphs: false,
     },
     Pass {

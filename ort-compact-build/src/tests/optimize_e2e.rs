@@ -316,10 +316,80 @@ fn attention_scores() -> crate::model::onnx::ModelProto {
     m
 }
 
+/// A transformer block's feed-forward half written out: for x [1, 4, 8],
+/// h = Gelu(x·W1 + b1) with Gelu's Erf formula, f = Gelu(h·W2 + b2) with the Tanh formula as a
+/// JAX export writes it, y = LayerNormalization((f + c) + x) → y [1, 4, 8]; at `extended` two
+/// `MatMul`s, a `BiasGelu`, a `FastGelu` with its bias and a `SkipLayerNormalization`.
+fn feed_forward() -> crate::model::onnx::ModelProto {
+    use crate::optimize::weights_tests::tensor;
+    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi};
+    let weights = |name: &str, seed: usize| {
+        let v: Vec<f32> = (0..64)
+            .map(|i| (((i + seed) * 31 % 11) as f32 - 5.0) * 0.12)
+            .collect();
+        tensor(name, &[8, 8], &v)
+    };
+    let vector = |name: &str, seed: usize| {
+        let v: Vec<f32> = (0..8)
+            .map(|i| ((i + seed) % 5) as f32 * 0.1 - 0.2)
+            .collect();
+        tensor(name, &[8], &v)
+    };
+    let mut m = float_model(vec![
+        node("m1", "MatMul", "", &["x", "w1"], &["m1"]),
+        node("b1", "Add", "", &["m1", "b1"], &["h"]),
+        node("d", "Div", "", &["h", "sqrt2"], &["d"]),
+        node("erf", "Erf", "", &["d"], &["erf"]),
+        node("e1", "Add", "", &["erf", "one"], &["e1"]),
+        node("hx", "Mul", "", &["h", "e1"], &["hx"]),
+        node("g1", "Mul", "", &["hx", "half"], &["g1"]),
+        node("m2", "MatMul", "", &["g1", "w2"], &["m2"]),
+        node("b2", "Add", "", &["m2", "b2"], &["f"]),
+        node("k1", "Mul", "", &["k", "f"], &["k1"]),
+        node("k2", "Mul", "", &["f", "k1"], &["k2"]),
+        node("k3", "Mul", "", &["f", "k2"], &["k3"]),
+        node("s", "Add", "", &["f", "k3"], &["s"]),
+        node("u", "Mul", "", &["c", "s"], &["u"]),
+        node("t", "Tanh", "", &["u"], &["t"]),
+        node("t1", "Add", "", &["one", "t"], &["t1"]),
+        node("th", "Mul", "", &["half", "t1"], &["th"]),
+        node("g2", "Mul", "", &["f", "th"], &["g2"]),
+        node("bc", "Add", "", &["g2", "bias"], &["gb"]),
+        node("res", "Add", "", &["gb", "x"], &["res"]),
+        node(
+            "ln",
+            "LayerNormalization",
+            "",
+            &["res", "gamma", "beta"],
+            &["y"],
+        ),
+    ]);
+    let g = m.graph.as_mut().unwrap();
+    g.input = vec![shaped_vi("x", 1, &[1, 4, 8])];
+    g.output = vec![shaped_vi("y", 1, &[1, 4, 8])];
+    g.initializer = vec![
+        weights("w1", 3),
+        vector("b1", 1),
+        weights("w2", 5),
+        vector("b2", 2),
+        tensor("sqrt2", &[], &[std::f32::consts::SQRT_2]),
+        tensor("one", &[], &[1.0]),
+        tensor("half", &[], &[0.5]),
+        tensor("k", &[], &[0.044_715]),
+        tensor("c", &[], &[0.797_884_6]),
+        vector("bias", 3),
+        vector("gamma", 4),
+        vector("beta", 0),
+    ];
+    m
+}
+
 /// At `extended`, a convolutional model's Conv + activation pairs, the default model's Gemm and
 /// Relu, and attention's Swish gate and transposed and scaled MatMuls run as ONNX Runtime's
 /// contrib `FusedConv`, `FusedGemm`, `QuickGelu` and `FusedMatMul`, a written-out layer
-/// normalization as one `LayerNormalization`: the optimized `.ort`
+/// normalization as one `LayerNormalization`, a feed-forward block's Gelus with their biases as
+/// `BiasGelu` and `FastGelu` and its residual layer normalization as `SkipLayerNormalization`:
+/// the optimized `.ort`
 /// computes in Python onnxruntime 1.21.0 what the original `.onnx` computes, and one compact
 /// runtime built for both (only the contrib kernels they use) runs them with the same outputs.
 #[test]
@@ -330,12 +400,17 @@ fn extended_optimization_runs_fused_kernels_in_the_compact_runtime() {
     std::fs::write(&cnn, activation_cnn().encode_to_vec()).unwrap();
     let attention = tmp.path().join("attention.onnx");
     std::fs::write(&attention, attention_scores().encode_to_vec()).unwrap();
+    let ffn = tmp.path().join("feed-forward.onnx");
+    std::fs::write(&ffn, feed_forward().encode_to_vec()).unwrap();
     let mlp = workspace().join("models/mlp-classifier.onnx");
-    let models = [&cnn, &mlp, &attention];
+    let models = [&cnn, &mlp, &attention, &ffn];
     let ops =
         crate::tools::required_operators(&models, false, GraphOptimization::Extended).unwrap();
     assert!(
-        ops.contains("com.microsoft;1;FusedConv,FusedGemm,FusedMatMul,QuickGelu"),
+        ops.contains(
+            "com.microsoft;1;BiasGelu,FastGelu,FusedConv,FusedGemm,FusedMatMul,QuickGelu,\
+             SkipLayerNormalization"
+        ),
         "{ops}"
     );
     assert!(ops.contains("LayerNormalization"), "{ops}");
@@ -350,6 +425,9 @@ fn extended_optimization_runs_fused_kernels_in_the_compact_runtime() {
         "Transpose",
         "Mul",
         "Div",
+        "Erf",
+        "Tanh",
+        "Add",
     ] {
         assert!(
             !ops.contains(&format!(";{gone}")) && !ops.contains(&format!(",{gone}")),
@@ -362,6 +440,7 @@ fn extended_optimization_runs_fused_kernels_in_the_compact_runtime() {
         let mut b = Builder::new(&cnn);
         b.model(&mlp)
             .model(&attention)
+            .model(&ffn)
             .out_dir(&out)
             .graph_optimization(GraphOptimization::Extended)
             .compressed_sizes(false)
@@ -384,6 +463,10 @@ fn extended_optimization_runs_fused_kernels_in_the_compact_runtime() {
         ),
         (
             &attention,
+            serde_json::json!({ "x": tensor("float32", &[1, 4, 8], f32_values(tokens.clone())) }),
+        ),
+        (
+            &ffn,
             serde_json::json!({ "x": tensor("float32", &[1, 4, 8], f32_values(tokens)) }),
         ),
     ];
