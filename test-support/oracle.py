@@ -195,7 +195,38 @@ def compare(pairs_path, out_path):
         json.dump(results, f)
 
 
+def graph_nodes(graph, kinds):
+    """Nodes of an ORT-format graph and its subgraphs; adds each node's "domain:op" to kinds."""
+    count = 0
+    for i in range(graph.NodesLength()):
+        node = graph.Nodes(i)
+        count += 1
+        kinds.add(f"{(node.Domain() or b'ai.onnx').decode()}:{node.OpType().decode()}")
+        for j in range(node.AttributesLength()):
+            attr = node.Attributes(j)
+            if attr.G() is not None:
+                count += graph_nodes(attr.G(), kinds)
+            for k in range(attr.GraphsLength()):
+                count += graph_nodes(attr.Graphs(k), kinds)
+    return count
+
+
+def count(models_path, out_path):
+    from onnxruntime.tools.ort_format_model.ort_flatbuffers_py.fbs import InferenceSession
+    with open(models_path) as f:
+        models = json.load(f)
+    results = {}
+    for model_id, path in models.items():
+        with open(path, "rb") as f:
+            session = InferenceSession.InferenceSession.GetRootAs(f.read(), 0)
+        kinds = set()
+        nodes = graph_nodes(session.Model().Graph(), kinds)
+        results[model_id] = {"nodes": nodes, "kinds": sorted(kinds)}
+    with open(out_path, "w") as f:
+        json.dump(results, f)
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"locate": locate, "convert": convert, "reference": reference, "deformconv": deformconv, "vad": vad,
-     "compare": compare, "optimize": optimize}[cmd](*args)
+     "compare": compare, "optimize": optimize, "count": count}[cmd](*args)
