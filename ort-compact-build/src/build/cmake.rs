@@ -53,6 +53,7 @@ pub const HOT_KERNEL_SOURCES: &[&str] = &[
     "core/providers/cpu/activation/activations.cc",
     "core/providers/cpu/math/clip.cc",
     "core/providers/cpu/nn/layer_norm_impl.cc",
+    "core/mlas/lib/activate.cpp",
 ];
 
 /// The balanced hook: `-O2` (after the configuration's `-Oz`) for [`HOT_KERNEL_SOURCES`] in the
