@@ -13,6 +13,7 @@ Commands:
                               seeded inputs made from a's signature; write {id: {"a": error or
                               null, "b": error or null, "max_diff": largest absolute difference}}
 """
+import contextlib
 import importlib.util
 import json
 import os
@@ -195,6 +196,20 @@ def compare(pairs_path, out_path):
         json.dump(results, f)
 
 
+def optimize_all(models_path, level):
+    with open(models_path) as f:
+        models = json.load(f)
+    errors = {}
+    for model_id, (model, out) in models.items():
+        try:
+            with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+                optimize(model, level, out)
+            errors[model_id] = None
+        except Exception as e:  # noqa: BLE001 (reported to the caller)
+            errors[model_id] = f"{type(e).__name__}: {e}"
+    print(json.dumps(errors))
+
+
 def graph_nodes(graph, kinds):
     """Nodes of an ORT-format graph and its subgraphs; adds each node's "domain:op" to kinds."""
     count = 0
@@ -229,4 +244,4 @@ def count(models_path, out_path):
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"locate": locate, "convert": convert, "reference": reference, "deformconv": deformconv, "vad": vad,
-     "compare": compare, "optimize": optimize, "count": count}[cmd](*args)
+     "compare": compare, "optimize": optimize, "optimize-all": optimize_all, "count": count}[cmd](*args)
