@@ -32,6 +32,7 @@ mod noop;
 mod options;
 mod product;
 mod skip_layer_norm;
+mod split;
 mod uses;
 mod value;
 mod weights;
@@ -125,6 +126,11 @@ const PASSES: &[Pass] = &[
     Pass {
         rewrite: Rewrite::LayerNorm,
         run: layer_norm::layer_norm,
+        walks_subgraphs: false,
+    },
+    Pass {
+        rewrite: Rewrite::GatherSliceToSplit,
+        run: split::slice_to_split,
         walks_subgraphs: false,
     },
     Pass {

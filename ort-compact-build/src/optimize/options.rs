@@ -23,7 +23,8 @@ pub enum GraphOptimization {
     /// `x · Sigmoid(α·x)` (Swish for α = 1) becomes one `QuickGelu`; the Gelu formulas written
     /// out become one `Gelu` (Erf) or `FastGelu` (Tanh), a bias `Add` before them goes into
     /// `BiasGelu` or `FastGelu`; and a layer normalization written out becomes one
-    /// `LayerNormalization`, with a residual `Add` before it one `SkipLayerNormalization`.
+    /// `LayerNormalization`, with a residual `Add` before it one `SkipLayerNormalization`;
+    /// `Gather`s and `Slice`s cutting a value into pieces become one `Split`.
     Extended,
 }
 
@@ -101,6 +102,9 @@ pub enum Rewrite {
     /// Layer normalization written out (`ReduceMean`, `Sub`, `Pow`, `Sqrt`, `Div`, `Mul`, `Add`)
     /// into `LayerNormalization`.
     LayerNorm,
+    /// `Gather`s and `Slice`s cutting one value along one axis into pieces that cover it, into
+    /// one `Split`.
+    GatherSliceToSplit,
     /// A residual `Add` (and a bias `Add`) before `LayerNormalization` into
     /// `SkipLayerNormalization` (com.microsoft).
     SkipLayerNorm,
@@ -110,7 +114,7 @@ pub enum Rewrite {
 
 impl Rewrite {
     /// Every rewrite, in the order the optimizer runs them.
-    pub const ALL: [Rewrite; 20] = [
+    pub const ALL: [Rewrite; 21] = [
         Rewrite::ConstantFolding,
         Rewrite::CommonSubexpressions,
         Rewrite::ConvBatchNorm,
@@ -124,6 +128,7 @@ impl Rewrite {
         Rewrite::ConvActivation,
         Rewrite::Gelu,
         Rewrite::LayerNorm,
+        Rewrite::GatherSliceToSplit,
         Rewrite::MatmulTranspose,
         Rewrite::BiasGelu,
         Rewrite::SkipLayerNorm,
@@ -155,6 +160,7 @@ impl Rewrite {
             Rewrite::BiasGelu => "bias-gelu",
             Rewrite::LayerNorm => "layer-norm",
             Rewrite::SkipLayerNorm => "skip-layer-norm",
+            Rewrite::GatherSliceToSplit => "gather-slice-to-split",
             Rewrite::DeadNodes => "dead-nodes",
         }
     }
@@ -171,7 +177,8 @@ impl Rewrite {
             | Rewrite::FastGelu
             | Rewrite::BiasGelu
             | Rewrite::LayerNorm
-            | Rewrite::SkipLayerNorm => GraphOptimization::Extended,
+            | Rewrite::SkipLayerNorm
+            | Rewrite::GatherSliceToSplit => GraphOptimization::Extended,
             _ => GraphOptimization::Basic,
         }
     }

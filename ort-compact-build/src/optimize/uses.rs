@@ -122,3 +122,15 @@ pub(super) fn constant(g: &GraphProto, loc: &ModelLocation, name: &str) -> Optio
 pub(super) fn initializer<'g>(g: &'g GraphProto, name: &str) -> Option<&'g TensorProto> {
     g.initializer.iter().find(|t| t.name == name)
 }
+
+/// A name like `base` that no value of `names` has yet (added to `names`).
+pub(super) fn fresh(names: &mut HashSet<String>, base: &str) -> String {
+    let mut name = base.to_string();
+    let mut k = 1;
+    while names.contains(&name) {
+        k += 1;
+        name = format!("{base}{k}");
+    }
+    names.insert(name.clone());
+    name
+}

@@ -8,7 +8,7 @@
 //! it fuses the same pair at load, not what the unfused graph computes.
 
 use super::node::is_onnx;
-use super::uses::{remove, Uses};
+use super::uses::{fresh, remove, Uses};
 use super::value::{dtype, Value};
 use super::Model;
 use crate::model::onnx::{GraphProto, NodeProto, TensorProto};
@@ -183,18 +183,6 @@ fn fold_into_conv(model: &Model, g: &mut GraphProto, follower: Follower) -> usiz
         gone.push(f.next);
     }
     remove(g, &gone)
-}
-
-/// A name like `base` that no value of the graph has yet.
-fn fresh(names: &mut HashSet<String>, base: &str) -> String {
-    let mut name = base.to_string();
-    let mut k = 1;
-    while names.contains(&name) {
-        k += 1;
-        name = format!("{base}{k}");
-    }
-    names.insert(name.clone());
-    name
 }
 
 /// `BatchNormalization` in inference mode with constant 1-D parameters over the `Conv`'s
