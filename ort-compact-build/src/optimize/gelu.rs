@@ -5,15 +5,12 @@
 
 use super::fuse::MS_DOMAIN;
 use super::infer::elem_types;
-use super::node::is_onnx;
+use super::node::{float_attr, is_onnx};
 use super::uses::{constant, producer_index, reader_index, remove, Uses};
 use super::value::dtype;
 use super::Model;
-use crate::model::onnx::{AttributeProto, GraphProto, NodeProto};
+use crate::model::onnx::{GraphProto, NodeProto};
 use std::collections::{HashMap, HashSet};
-
-/// `AttributeProto.AttributeType` code of a float.
-const FLOAT: i32 = 1;
 
 /// The factor of `n` when it is a `Mul` by a one-element float constant, with its other input.
 fn scaling<'n>(model: &Model, g: &GraphProto, n: &'n NodeProto) -> Option<(f32, &'n str)> {
@@ -87,12 +84,7 @@ pub(super) fn quick_gelu(model: &Model, g: &mut GraphProto) -> usize {
         n.op_type = "QuickGelu".into();
         n.domain = MS_DOMAIN.into();
         n.input = vec![x.clone()];
-        n.attribute = vec![AttributeProto {
-            name: "alpha".into(),
-            r#type: FLOAT,
-            f: *alpha,
-            ..Default::default()
-        }];
+        n.attribute = vec![float_attr("alpha", *alpha)];
     }
     let gone: Vec<usize> = fusions.iter().flat_map(|f| f.3.iter().copied()).collect();
     remove(g, &gone);

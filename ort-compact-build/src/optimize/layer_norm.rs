@@ -15,16 +15,12 @@
 //! (version 1), which its CPU provider keeps for them.
 
 use super::infer::{elem_types, shapes};
-use super::node::{attr_int, attr_ints, is_onnx};
+use super::node::{attr_int, attr_ints, float_attr, int_attr, is_onnx};
 use super::uses::{constant, remove, Uses};
 use super::value::dtype;
 use super::Model;
-use crate::model::onnx::{AttributeProto, GraphProto, NodeProto};
+use crate::model::onnx::{GraphProto, NodeProto};
 use std::collections::{HashMap, HashSet};
-
-/// `AttributeProto.AttributeType` codes.
-const FLOAT: i32 = 1;
-const INT: i32 = 2;
 
 /// What the pass knows of the graph it matches in.
 struct Graph<'g> {
@@ -199,20 +195,7 @@ pub(super) fn layer_norm(model: &Model, g: &mut GraphProto) -> usize {
         n.op_type = "LayerNormalization".into();
         n.domain = String::new();
         n.input = f.inputs.to_vec();
-        n.attribute = vec![
-            AttributeProto {
-                name: "axis".into(),
-                r#type: INT,
-                i: -1,
-                ..Default::default()
-            },
-            AttributeProto {
-                name: "epsilon".into(),
-                r#type: FLOAT,
-                f: f.epsilon,
-                ..Default::default()
-            },
-        ];
+        n.attribute = vec![int_attr("axis", -1), float_attr("epsilon", f.epsilon)];
     }
     let gone: Vec<usize> = fusions
         .iter()

@@ -12,16 +12,12 @@
 
 use super::fuse::MS_DOMAIN;
 use super::infer::{elem_types, shapes, Shape};
-use super::node::{attr, attr_ints, is_onnx};
+use super::node::{attr, attr_ints, float_attr, int_attr, is_onnx};
 use super::uses::{constant, producer_index, reader_index, remove, Uses};
 use super::value::dtype;
 use super::Model;
-use crate::model::onnx::{AttributeProto, GraphProto, NodeProto};
+use crate::model::onnx::{GraphProto, NodeProto};
 use std::collections::{HashMap, HashSet};
-
-/// `AttributeProto.AttributeType` codes.
-const FLOAT: i32 = 1;
-const INT: i32 = 2;
 
 /// The operand and product options of a `FusedMatMul`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,19 +52,9 @@ impl Options {
     fn apply(&self, n: &mut NodeProto) {
         n.op_type = "FusedMatMul".into();
         n.domain = MS_DOMAIN.into();
-        let int = |name: &str, on: bool| AttributeProto {
-            name: name.into(),
-            r#type: INT,
-            i: i64::from(on),
-            ..Default::default()
-        };
+        let int = |name: &str, on: bool| int_attr(name, i64::from(on));
         n.attribute = vec![
-            AttributeProto {
-                name: "alpha".into(),
-                r#type: FLOAT,
-                f: self.alpha,
-                ..Default::default()
-            },
+            float_attr("alpha", self.alpha),
             int("transA", self.trans[0]),
             int("transB", self.trans[1]),
             int("transBatchA", self.trans_batch[0]),

@@ -1,4 +1,5 @@
-//! Reading a node as the passes need it: its operator and its attributes.
+//! Reading a node as the passes need it (its operator and its attributes), and writing the
+//! attributes a fusion gives it.
 
 use crate::model::onnx::{AttributeProto, NodeProto};
 
@@ -25,4 +26,28 @@ pub(super) fn attr_int(n: &NodeProto, name: &str) -> Option<i64> {
 /// The integer list attribute `name` of `n`.
 pub(super) fn attr_ints(n: &NodeProto, name: &str) -> Option<Vec<i64>> {
     attr(n, name).map(|a| a.ints.clone())
+}
+
+/// `AttributeProto.AttributeType` codes.
+const FLOAT: i32 = 1;
+const INT: i32 = 2;
+
+/// A float attribute `name` = `f`.
+pub(super) fn float_attr(name: &str, f: f32) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        r#type: FLOAT,
+        f,
+        ..Default::default()
+    }
+}
+
+/// An integer attribute `name` = `i`.
+pub(super) fn int_attr(name: &str, i: i64) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        r#type: INT,
+        i,
+        ..Default::default()
+    }
 }

@@ -14,15 +14,13 @@
 
 use super::fuse::MS_DOMAIN;
 use super::infer::{elem_types, shapes};
-use super::node::{attr, attr_int, is_onnx};
+use super::node::{attr, attr_int, float_attr, is_onnx};
 use super::uses::{constant, producer_index, remove, Uses};
 use super::value::dtype;
 use super::Model;
-use crate::model::onnx::{AttributeProto, GraphProto, NodeProto};
+use crate::model::onnx::{GraphProto, NodeProto};
 use std::collections::{HashMap, HashSet};
 
-/// `AttributeProto.AttributeType` code of a float.
-const FLOAT: i32 = 1;
 /// `LayerNormalization`'s ε when the attribute is absent.
 const DEFAULT_EPSILON: f32 = 1e-5;
 
@@ -123,12 +121,7 @@ pub(super) fn skip_layer_norm(model: &Model, g: &mut GraphProto) -> usize {
         n.op_type = "SkipLayerNormalization".into();
         n.domain = MS_DOMAIN.into();
         n.input = f.inputs.clone();
-        n.attribute = vec![AttributeProto {
-            name: "epsilon".into(),
-            r#type: FLOAT,
-            f: f.epsilon,
-            ..Default::default()
-        }];
+        n.attribute = vec![float_attr("epsilon", f.epsilon)];
     }
     let gone: Vec<usize> = fusions
         .iter()

@@ -5,15 +5,12 @@
 //! `Split`.
 
 use super::infer::shapes;
-use super::node::{attr_int, is_onnx};
+use super::node::{attr_int, int_attr, is_onnx};
 use super::uses::{constant, fresh, producer_index};
 use super::value::{dtype, Value};
 use super::Model;
-use crate::model::onnx::{AttributeProto, GraphProto, NodeProto};
+use crate::model::onnx::{GraphProto, NodeProto};
 use std::collections::{HashMap, HashSet};
-
-/// `AttributeProto.AttributeType` code of an int.
-const INT: i32 = 2;
 
 /// One piece: where it starts on the axis, its length, the node that cuts it, whether the axis
 /// is dropped (`Gather` of a rank-0 index).
@@ -196,12 +193,7 @@ fn rewrite(g: &mut GraphProto, found: Vec<(String, i64, Vec<Piece>)>) {
             op_type: "Split".into(),
             input: vec![value.clone(), sizes],
             output: outputs,
-            attribute: vec![AttributeProto {
-                name: "axis".into(),
-                r#type: INT,
-                i: axis,
-                ..Default::default()
-            }],
+            attribute: vec![int_attr("axis", axis)],
             ..Default::default()
         };
         gone.extend(pieces.iter().map(|p| p.node));
