@@ -79,7 +79,7 @@ fn fuse(model: &Model, g: &mut GraphProto, formula: Formula) -> usize {
     if model.opset < 9 {
         return 0;
     }
-    let fusions = matches(model, g, formula);
+    let (fusions, gone) = matches(model, g, formula);
     for (root, x) in &fusions {
         let n = &mut g.node[*root];
         let onnx_gelu = formula == Formula::Erf && model.opset >= 20;
@@ -92,55 +92,42 @@ fn fuse(model: &Model, g: &mut GraphProto, formula: Formula) -> usize {
         n.input = vec![x.clone()];
         n.attribute.clear();
     }
+    remove(g, &gone);
     fusions.len()
 }
 
-/// The fusions of `formula` in `g` as (root, x); the other nodes of each are removed already.
-fn matches(model: &Model, g: &mut GraphProto, formula: Formula) -> Vec<(usize, String)> {
-    let (found, gone) = {
-        let uses = Uses::of(g);
-        let producer = producer_index(g);
-        let cx = Cx {
-            p: Products {
-                model,
-                g,
-                uses: &uses,
-                producer: &producer,
-            },
-            readers: reader_index(g),
-        };
-        let types = elem_types(g, &HashMap::new());
-        let shapes = shapes(g, &model.loc, model.opset);
-        let mut taken = HashSet::new();
-        let (mut found, mut gone) = (Vec::new(), Vec::new());
-        for k in 0..g.node.len() {
-            let Some(f) = matched(&cx, formula, k) else {
-                continue;
-            };
-            let float = types.get(f.x) == Some(&dtype::FLOAT);
-            // A rank-1 constant broadcasts a rank-0 `x` up: fuse only when `x` has a rank.
-            let ranked = shapes.get(f.x).is_some_and(|s| !s.is_empty());
-            if !float || (f.widens && !ranked) || f.nodes.iter().any(|n| taken.contains(n)) {
-                continue;
-            }
-            taken.extend(f.nodes.iter().copied());
-            gone.extend(f.nodes.iter().copied().filter(|&n| n != f.root));
-            found.push((f.root, f.x.to_string()));
-        }
-        (found, gone)
-    };
-    // `remove` shifts indices: name the roots by output first.
-    let outputs: Vec<String> = found
-        .iter()
-        .map(|(r, _)| g.node[*r].output[0].clone())
-        .collect();
-    remove(g, &gone);
+/// The fusions of `formula` in `g` as (root, x), and the other nodes of all of them.
+fn matches(model: &Model, g: &GraphProto, formula: Formula) -> (Vec<(usize, String)>, Vec<usize>) {
+    let uses = Uses::of(g);
     let producer = producer_index(g);
-    let roots: Vec<usize> = outputs.iter().map(|o| producer[o.as_str()]).collect();
-    roots
-        .into_iter()
-        .zip(found.into_iter().map(|f| f.1))
-        .collect()
+    let cx = Cx {
+        p: Products {
+            model,
+            g,
+            uses: &uses,
+            producer: &producer,
+        },
+        readers: reader_index(g),
+    };
+    let types = elem_types(g, &HashMap::new());
+    let shapes = shapes(g, &model.loc, model.opset);
+    let mut taken = HashSet::new();
+    let (mut found, mut gone) = (Vec::new(), Vec::new());
+    for k in 0..g.node.len() {
+        let Some(f) = matched(&cx, formula, k) else {
+            continue;
+        };
+        let float = types.get(f.x) == Some(&dtype::FLOAT);
+        // A rank-1 constant broadcasts a rank-0 `x` up: fuse only when `x` has a rank.
+        let ranked = shapes.get(f.x).is_some_and(|s| !s.is_empty());
+        if !float || (f.widens && !ranked) || f.nodes.iter().any(|n| taken.contains(n)) {
+            continue;
+        }
+        taken.extend(f.nodes.iter().copied());
+        gone.extend(f.nodes.iter().copied().filter(|&n| n != f.root));
+        found.push((f.root, f.x.to_string()));
+    }
+    (found, gone)
 }
 
 /// The formula matched from its `1 + Erf(…)` or `1 + Tanh(…)` at node `k`.
