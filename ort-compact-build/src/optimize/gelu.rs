@@ -95,24 +95,23 @@ pub(super) fn quick_gelu(model: &Model, g: &mut GraphProto) -> usize {
 mod tests {
     use crate::model::onnx::{ModelProto, NodeProto};
 
-    use crate::optimize::{optimize, GraphOptimization, GraphOptimizer, Rewrite};
+    use crate::optimize::{GraphOptimization, GraphOptimizer, Rewrite};
     use crate::tests::support::onnx_protos::{
-        filled as float, float_model, node, shaped_vi, tensor_vi,
+        filled as float, node, optimized_nodes, shaped_vi, tensor_vi,
     };
-    use std::path::Path;
 
     fn optimized(
         nodes: Vec<NodeProto>,
         level: impl Into<GraphOptimizer>,
         edit: &dyn Fn(&mut ModelProto),
     ) -> Vec<NodeProto> {
-        let mut m = float_model(nodes);
-        let g = m.graph.as_mut().unwrap();
-        g.input = vec![shaped_vi("x", 1, &[2, 3])];
-        g.initializer = vec![float("a", &[], 1.702), float("v", &[3], 1.702)];
-        edit(&mut m);
-        optimize(&mut m, Path::new("m.onnx"), level);
-        m.graph.unwrap().node
+        optimized_nodes(
+            nodes,
+            vec![shaped_vi("x", 1, &[2, 3])],
+            vec![float("a", &[], 1.702), float("v", &[3], 1.702)],
+            level,
+            edit,
+        )
     }
 
     fn ops(nodes: &[NodeProto]) -> Vec<String> {

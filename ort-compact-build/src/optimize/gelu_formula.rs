@@ -234,11 +234,10 @@ fn outer_product<'g>(cx: &Cx<'g>, a: &'g str, x: &'g str) -> Option<(usize, Prod
 #[cfg(test)]
 mod tests {
     use crate::model::onnx::{ModelProto, NodeProto, OperatorSetIdProto};
-    use crate::optimize::{optimize, GraphOptimization, GraphOptimizer, Rewrite};
+    use crate::optimize::{GraphOptimization, GraphOptimizer, Rewrite};
     use crate::tests::support::onnx_protos::{
-        filled as float, float_model, node, shaped_vi, tensor_vi,
+        filled as float, node, optimized_nodes, shaped_vi, tensor_vi,
     };
-    use std::path::Path;
 
     /// The constants the formulas read, by name.
     fn constants() -> Vec<crate::model::onnx::TensorProto> {
@@ -260,13 +259,13 @@ mod tests {
         level: impl Into<GraphOptimizer>,
         edit: &dyn Fn(&mut ModelProto),
     ) -> Vec<NodeProto> {
-        let mut m = float_model(nodes);
-        let g = m.graph.as_mut().unwrap();
-        g.input = vec![shaped_vi("x", 1, &[2, 3])];
-        g.initializer = constants();
-        edit(&mut m);
-        optimize(&mut m, Path::new("m.onnx"), level);
-        m.graph.unwrap().node
+        optimized_nodes(
+            nodes,
+            vec![shaped_vi("x", 1, &[2, 3])],
+            constants(),
+            level,
+            edit,
+        )
     }
 
     fn ops(nodes: &[NodeProto]) -> Vec<String> {

@@ -192,28 +192,27 @@ fn matched(cx: &Cx, k: usize) -> Option<Fusion> {
 #[cfg(test)]
 mod tests {
     use crate::model::onnx::{AttributeProto, ModelProto, NodeProto};
-    use crate::optimize::{optimize, GraphOptimization, GraphOptimizer, Rewrite};
+    use crate::optimize::{GraphOptimization, GraphOptimizer, Rewrite};
     use crate::tests::support::onnx_protos::{
-        filled as float, float_model, node, shaped_vi, tensor_vi,
+        filled as float, node, optimized_nodes, shaped_vi, tensor_vi,
     };
-    use std::path::Path;
 
     fn optimized(
         nodes: Vec<NodeProto>,
         level: impl Into<GraphOptimizer>,
         edit: &dyn Fn(&mut ModelProto),
     ) -> Vec<NodeProto> {
-        let mut m = float_model(nodes);
-        let g = m.graph.as_mut().unwrap();
-        g.input = vec![shaped_vi("x", 1, &[1, 2, 4]), shaped_vi("s", 1, &[1, 2, 4])];
-        g.initializer = vec![
-            float("gamma", &[4], 1.5),
-            float("beta", &[4], 0.5),
-            float("c", &[4], 0.25),
-        ];
-        edit(&mut m);
-        optimize(&mut m, Path::new("m.onnx"), level);
-        m.graph.unwrap().node
+        optimized_nodes(
+            nodes,
+            vec![shaped_vi("x", 1, &[1, 2, 4]), shaped_vi("s", 1, &[1, 2, 4])],
+            vec![
+                float("gamma", &[4], 1.5),
+                float("beta", &[4], 0.5),
+                float("c", &[4], 0.25),
+            ],
+            level,
+            edit,
+        )
     }
 
     fn ln(input: &str) -> NodeProto {

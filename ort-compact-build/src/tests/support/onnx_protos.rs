@@ -99,3 +99,21 @@ pub fn if_node(cond: &str, branch: impl Fn(&str) -> GraphProto) -> NodeProto {
     }
     n
 }
+
+/// The nodes of [`float_model`]`(nodes)` with `inputs` and `initializers`, changed by `edit`,
+/// after the graph optimizer ran `level` on it.
+pub fn optimized_nodes(
+    nodes: Vec<NodeProto>,
+    inputs: Vec<ValueInfoProto>,
+    initializers: Vec<TensorProto>,
+    level: impl Into<crate::optimize::GraphOptimizer>,
+    edit: &dyn Fn(&mut ModelProto),
+) -> Vec<NodeProto> {
+    let mut m = float_model(nodes);
+    let g = m.graph.as_mut().unwrap();
+    g.input = inputs;
+    g.initializer = initializers;
+    edit(&mut m);
+    crate::optimize::optimize(&mut m, std::path::Path::new("m.onnx"), level);
+    m.graph.unwrap().node
+}
