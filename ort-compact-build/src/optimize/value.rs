@@ -67,6 +67,22 @@ impl Value {
         Value::new(t.data_type, t.dims.clone(), bytes.into_owned())
     }
 
+    /// A float32 tensor of `dims` holding `v` (`None` when the counts differ).
+    pub fn from_floats(dims: Vec<i64>, v: &[f32]) -> Option<Value> {
+        let data = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        Value::new(dtype::FLOAT, dims, data)
+    }
+
+    /// The elements of a float32 tensor.
+    pub fn floats(&self) -> Option<Vec<f32>> {
+        (self.dtype == dtype::FLOAT).then(|| {
+            self.data
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect()
+        })
+    }
+
     /// The initializer `name` holding this value.
     pub fn to_proto(&self, name: &str) -> TensorProto {
         TensorProto {

@@ -9,28 +9,10 @@
 
 use super::node::is_onnx;
 use super::uses::{fresh, remove, Uses};
-use super::value::{dtype, Value};
+use super::value::Value;
 use super::Model;
 use crate::model::onnx::{GraphProto, NodeProto, TensorProto};
 use std::collections::{HashMap, HashSet};
-
-/// Float32 elements of `v`.
-fn floats(v: &Value) -> Option<Vec<f32>> {
-    (v.dtype == dtype::FLOAT).then(|| {
-        v.data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
-    })
-}
-
-fn float_value(dims: Vec<i64>, v: &[f32]) -> Option<Value> {
-    Value::new(
-        dtype::FLOAT,
-        dims,
-        v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-    )
-}
 
 /// A `Conv`'s constant weight (float32, rank > 2) and bias.
 struct Conv {
@@ -44,7 +26,7 @@ struct Conv {
 impl Conv {
     fn of(conv: &NodeProto, constant: &dyn Fn(&str) -> Option<Value>) -> Option<Conv> {
         let weight = constant(conv.input.get(1)?)?;
-        let w = floats(&weight)?;
+        let w = weight.floats()?;
         if weight.dims.len() <= 2 {
             return None;
         }
@@ -54,7 +36,7 @@ impl Conv {
                 constant(name)
                     .filter(|v| v.dims.len() == 1)
                     .as_ref()
-                    .and_then(floats)
+                    .and_then(|v| v.floats())
                     .filter(|b| b.len() == channels)?,
             ),
             None => None,
@@ -162,7 +144,7 @@ fn fold_into_conv(model: &Model, g: &mut GraphProto, follower: Follower) -> usiz
             .fused
             .0
             .as_deref()
-            .and_then(|w| float_value(f.dims.clone(), w))
+            .and_then(|w| Value::from_floats(f.dims.clone(), w))
         {
             let name = fresh(&mut names, &format!("{out}.fused_weight"));
             g.initializer.push(w.to_proto(&name));
@@ -172,7 +154,7 @@ fn fold_into_conv(model: &Model, g: &mut GraphProto, follower: Follower) -> usiz
             .fused
             .1
             .as_deref()
-            .and_then(|b| float_value(vec![f.channels as i64], b))
+            .and_then(|b| Value::from_floats(vec![f.channels as i64], b))
         {
             let name = fresh(&mut names, &format!("{out}.fused_bias"));
             g.initializer.push(b.to_proto(&name));
@@ -207,7 +189,7 @@ fn batch_norm(
             constant(i)
                 .filter(|v| v.dims.len() == 1)
                 .as_ref()
-                .and_then(floats)
+                .and_then(|v| v.floats())
         })
         .collect::<Option<_>>()?;
     let (scale, bias, mean, var) = (&params[0], &params[1], &params[2], &params[3]);
@@ -235,7 +217,7 @@ fn batch_norm(
 /// The per-output-channel values of a constant shaped `[C,1,…]` (one rank below the weight)
 /// or `[1,C,1,…]` (the weight's rank), or a scalar when `scalar` allows it.
 fn per_channel(v: &Value, conv: &Conv, scalar: bool) -> Option<Vec<f32>> {
-    let values = floats(v)?;
+    let values = v.floats()?;
     if v.dims.is_empty() {
         return scalar.then(|| vec![values[0]; conv.channels]);
     }
@@ -295,7 +277,7 @@ pub(crate) mod tests {
     use std::path::Path;
 
     pub(crate) fn tensor(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
-        float_value(dims.to_vec(), v).unwrap().to_proto(name)
+        Value::from_floats(dims.to_vec(), v).unwrap().to_proto(name)
     }
 
     /// x (1×2×3×3) → Conv(W 3×2×1×1, B) → BatchNormalization(ε 1e-3) → Relu → y.
@@ -362,7 +344,9 @@ pub(crate) mod tests {
             assert_eq!(g.node[0].output, ["n"], "the Conv produces what the BN did");
             let value = |name: &str| {
                 let t = g.initializer.iter().find(|t| t.name == name).unwrap();
-                floats(&Value::of(t, &crate::model::ModelLocation::new(Path::new("m"))).unwrap())
+                Value::of(t, &crate::model::ModelLocation::new(Path::new("m")))
+                    .unwrap()
+                    .floats()
                     .unwrap()
             };
             let w = value(&g.node[0].input[1]);
@@ -393,7 +377,9 @@ pub(crate) mod tests {
             let g = m.graph.as_ref().unwrap();
             let name = &g.node[0].input[i];
             let t = g.initializer.iter().find(|t| &t.name == name).unwrap();
-            floats(&Value::of(t, &crate::model::ModelLocation::new(Path::new("m"))).unwrap())
+            Value::of(t, &crate::model::ModelLocation::new(Path::new("m")))
+                .unwrap()
+                .floats()
                 .unwrap()
         };
         let m = basic(conv_then("Add", tensor("k", &[3, 1, 1], &[1.0, 2.0, 3.0])));
