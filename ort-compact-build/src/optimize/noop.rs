@@ -170,23 +170,30 @@ fn noops_within(model: &Model, g: &mut GraphProto, outer: &HashMap<String, i32>)
         })
 }
 
-/// Nodes (of ai.onnx, without subgraphs) whose outputs nothing reads.
+/// Nodes (of ai.onnx, without subgraphs) whose outputs nothing reads, and then those only they
+/// read, until none is left (a chain a fusion left behind goes at once).
 pub(super) fn dead(_: &Model, g: &mut GraphProto) -> usize {
-    let uses = Uses::of(g);
-    let gone: Vec<usize> = g
-        .node
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| {
-            let plain = in_onnx(n)
-                && n.attribute
-                    .iter()
-                    .all(|a| a.g.is_none() && a.graphs.is_empty());
-            plain && !n.output.is_empty() && n.output.iter().all(|o| !uses.used(o))
-        })
-        .map(|(k, _)| k)
-        .collect();
-    remove(g, &gone)
+    let mut total = 0;
+    loop {
+        let uses = Uses::of(g);
+        let gone: Vec<usize> = g
+            .node
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                let plain = in_onnx(n)
+                    && n.attribute
+                        .iter()
+                        .all(|a| a.g.is_none() && a.graphs.is_empty());
+                plain && !n.output.is_empty() && n.output.iter().all(|o| !uses.used(o))
+            })
+            .map(|(k, _)| k)
+            .collect();
+        if gone.is_empty() {
+            return total;
+        }
+        total += remove(g, &gone);
+    }
 }
 
 #[cfg(test)]
