@@ -16,6 +16,7 @@
 //! subgraph reads from its enclosing graph, or a graph output, is never removed or renamed.
 //! Any rewrite can be turned off by name ([`Rewrite`], [`GraphOptimizer`]).
 
+mod attention;
 mod bias_gelu;
 mod cse;
 mod eliminate;
@@ -126,6 +127,11 @@ const PASSES: &[Pass] = &[
     Pass {
         rewrite: Rewrite::LayerNorm,
         run: layer_norm::layer_norm,
+        walks_subgraphs: false,
+    },
+    Pass {
+        rewrite: Rewrite::Attention,
+        run: attention::attention,
         walks_subgraphs: false,
     },
     Pass {

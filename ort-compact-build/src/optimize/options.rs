@@ -24,7 +24,7 @@ pub enum GraphOptimization {
     /// out become one `Gelu` (Erf) or `FastGelu` (Tanh), a bias `Add` before them goes into
     /// `BiasGelu` or `FastGelu`; and a layer normalization written out becomes one
     /// `LayerNormalization`, with a residual `Add` before it one `SkipLayerNormalization`;
-    /// `Gather`s and `Slice`s cutting a value into pieces become one `Split`.
+    /// multi-head self-attention written out becomes one `Attention`; `Gather`s and `Slice`s cutting a value into pieces become one `Split`.
     Extended,
 }
 
@@ -102,6 +102,9 @@ pub enum Rewrite {
     /// Layer normalization written out (`ReduceMean`, `Sub`, `Pow`, `Sqrt`, `Div`, `Mul`, `Add`)
     /// into `LayerNormalization`.
     LayerNorm,
+    /// Multi-head self-attention written out (query, key and value projections, scaled scores,
+    /// an optional padding mask, `Softmax`) into `Attention` (com.microsoft).
+    Attention,
     /// `Gather`s and `Slice`s cutting one value along one axis into pieces that cover it, into
     /// one `Split`.
     GatherSliceToSplit,
@@ -114,7 +117,7 @@ pub enum Rewrite {
 
 impl Rewrite {
     /// Every rewrite, in the order the optimizer runs them.
-    pub const ALL: [Rewrite; 21] = [
+    pub const ALL: [Rewrite; 22] = [
         Rewrite::ConstantFolding,
         Rewrite::CommonSubexpressions,
         Rewrite::ConvBatchNorm,
@@ -128,6 +131,7 @@ impl Rewrite {
         Rewrite::ConvActivation,
         Rewrite::Gelu,
         Rewrite::LayerNorm,
+        Rewrite::Attention,
         Rewrite::GatherSliceToSplit,
         Rewrite::MatmulTranspose,
         Rewrite::BiasGelu,
@@ -160,6 +164,7 @@ impl Rewrite {
             Rewrite::BiasGelu => "bias-gelu",
             Rewrite::LayerNorm => "layer-norm",
             Rewrite::SkipLayerNorm => "skip-layer-norm",
+            Rewrite::Attention => "attention",
             Rewrite::GatherSliceToSplit => "gather-slice-to-split",
             Rewrite::DeadNodes => "dead-nodes",
         }
@@ -178,6 +183,7 @@ impl Rewrite {
             | Rewrite::BiasGelu
             | Rewrite::LayerNorm
             | Rewrite::SkipLayerNorm
+            | Rewrite::Attention
             | Rewrite::GatherSliceToSplit => GraphOptimization::Extended,
             _ => GraphOptimization::Basic,
         }

@@ -165,6 +165,7 @@ fn infer<'s>(
             "Relu"
         }
         (false, "FusedMatMul") if n.domain == CONTRIB => "FusedMatMul",
+        (false, "Attention") if n.domain == CONTRIB => "Attention",
         _ => return None,
     };
     let operand = |k: usize| {
@@ -184,6 +185,11 @@ fn infer<'s>(
             broadcast(&shapes?)
         }
         "MatMul" => matmul(input(0)?, input(1)?),
+        // [batch, sequence, hidden] from the input and the merged weights' [input hidden, 3 · hidden].
+        "Attention" => match (input(0)?.as_slice(), input(1)?.as_slice()) {
+            ([b, s, _], [_, w]) => Some(vec![*b, *s, w.map(|w| w / 3)]),
+            _ => None,
+        },
         "FusedMatMul" => {
             let flag = |name: &str| attr_int(n, name).unwrap_or(0) != 0;
             if flag("transBatchA") || flag("transBatchB") {

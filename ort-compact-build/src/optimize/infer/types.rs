@@ -138,6 +138,7 @@ const FUSED: &[&str] = &[
     "FastGelu",
     "BiasGelu",
     "SkipLayerNormalization",
+    "Attention",
 ];
 
 fn rule(n: &NodeProto) -> Option<Rule> {
