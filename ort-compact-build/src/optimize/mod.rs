@@ -11,7 +11,7 @@
 //! eliminations), [`GraphOptimization::Extended`] adds fusions into ORT's contrib kernels
 //! (`FusedConv`, `FusedGemm`, `FusedMatMul`, `QuickGelu`) and `LayerNormalization`. Each pass
 //! is a small unit (`fold`, `weights`, `gemm`, `cse`, `eliminate`, `noop`, `fuse`, `matmul`,
-//! `gelu`, `layer_norm`), with what it knows of types and shapes from `infer`; most run on every subgraph, innermost first, while
+//! `gelu`, `layer_norm`, `attention`), with what it knows of types and shapes from `infer`; most run on every subgraph, innermost first, while
 //! folding walks down so that subgraphs see their enclosing graphs' constants. A value a
 //! subgraph reads from its enclosing graph, or a graph output, is never removed or renamed.
 //! Any rewrite can be turned off by name ([`Rewrite`], [`GraphOptimizer`]).
@@ -37,6 +37,8 @@ mod split;
 mod uses;
 mod value;
 mod weights;
+#[cfg(test)]
+pub(crate) use attention::tests as attention_tests;
 #[cfg(test)]
 pub(crate) use weights::tests as weights_tests;
 

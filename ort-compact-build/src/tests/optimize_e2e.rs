@@ -384,11 +384,66 @@ fn feed_forward() -> crate::model::onnx::ModelProto {
     m
 }
 
+/// Two transformer layers' attention halves as BERT's export writes them: for x [1, 4, 8] and
+/// an int64 padding mask [1, 4], h = LayerNormalization(x), a = self-attention of h (2 heads
+/// of 4) with the mask, h1 = LayerNormalization(a·Wo + bo + h), y = self-attention of h1
+/// without a mask → y [1, 4, 8]; at `extended` a `LayerNormalization`, a `Cast` of the mask,
+/// two `Attention`s, a `MatMul` and a `SkipLayerNormalization`.
+fn transformer_layers() -> crate::model::onnx::ModelProto {
+    use crate::optimize::attention_tests::{block, mask_formula};
+    use crate::optimize::weights_tests::tensor;
+    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi};
+    let vector = |name: &str, seed: usize| {
+        let v: Vec<f32> = (0..8)
+            .map(|i| ((i + seed) % 5) as f32 * 0.2 + 0.3)
+            .collect();
+        tensor(name, &[8], &v)
+    };
+    let (mut nodes, mut inits) = mask_formula();
+    nodes.push(node(
+        "ln0",
+        "LayerNormalization",
+        "",
+        &["x", "g0", "b0"],
+        &["h"],
+    ));
+    let (a, a_inits) = block("a", "h", Some("mask_add"), "att_a");
+    nodes.extend(a);
+    nodes.extend([
+        node("o", "MatMul", "", &["att_a", "wo"], &["o"]),
+        node("ob", "Add", "", &["o", "bo"], &["ob"]),
+        node("r", "Add", "", &["ob", "h"], &["r"]),
+        node("ln1", "LayerNormalization", "", &["r", "g1", "b1"], &["h1"]),
+    ]);
+    let (b, b_inits) = block("b", "h1", None, "y");
+    nodes.extend(b);
+    let wo: Vec<f32> = (0..64)
+        .map(|i| (((i * 5) % 11) as f32 - 5.0) * 0.08)
+        .collect();
+    inits.extend(a_inits);
+    inits.extend(b_inits);
+    inits.extend([
+        vector("g0", 1),
+        vector("b0", 2),
+        tensor("wo", &[8, 8], &wo),
+        vector("bo", 3),
+        vector("g1", 4),
+        vector("b1", 0),
+    ]);
+    let mut m = float_model(nodes);
+    let g = m.graph.as_mut().unwrap();
+    g.input = vec![shaped_vi("x", 1, &[1, 4, 8]), shaped_vi("mask", 7, &[1, 4])];
+    g.output = vec![shaped_vi("y", 1, &[1, 4, 8])];
+    g.initializer = inits;
+    m
+}
+
 /// At `extended`, a convolutional model's Conv + activation pairs, the default model's Gemm and
 /// Relu, and attention's Swish gate and transposed and scaled MatMuls run as ONNX Runtime's
 /// contrib `FusedConv`, `FusedGemm`, `QuickGelu` and `FusedMatMul`, a written-out layer
 /// normalization as one `LayerNormalization`, a feed-forward block's Gelus with their biases as
-/// `BiasGelu` and `FastGelu` and its residual layer normalization as `SkipLayerNormalization`:
+/// `BiasGelu` and `FastGelu` and its residual layer normalization as `SkipLayerNormalization`,
+/// two transformer layers' self-attention (one with a padding mask) as `Attention`:
 /// the optimized `.ort`
 /// computes in Python onnxruntime 1.21.0 what the original `.onnx` computes, and one compact
 /// runtime built for both (only the contrib kernels they use) runs them with the same outputs.
@@ -402,14 +457,16 @@ fn extended_optimization_runs_fused_kernels_in_the_compact_runtime() {
     std::fs::write(&attention, attention_scores().encode_to_vec()).unwrap();
     let ffn = tmp.path().join("feed-forward.onnx");
     std::fs::write(&ffn, feed_forward().encode_to_vec()).unwrap();
+    let layers = tmp.path().join("layers.onnx");
+    std::fs::write(&layers, transformer_layers().encode_to_vec()).unwrap();
     let mlp = workspace().join("models/mlp-classifier.onnx");
-    let models = [&cnn, &mlp, &attention, &ffn];
+    let models = [&cnn, &mlp, &attention, &ffn, &layers];
     let ops =
         crate::tools::required_operators(&models, false, GraphOptimization::Extended).unwrap();
     assert!(
         ops.contains(
-            "com.microsoft;1;BiasGelu,FastGelu,FusedConv,FusedGemm,FusedMatMul,QuickGelu,\
-             SkipLayerNormalization"
+            "com.microsoft;1;Attention,BiasGelu,FastGelu,FusedConv,FusedGemm,FusedMatMul,\
+             QuickGelu,SkipLayerNormalization"
         ),
         "{ops}"
     );
@@ -441,6 +498,7 @@ fn extended_optimization_runs_fused_kernels_in_the_compact_runtime() {
         b.model(&mlp)
             .model(&attention)
             .model(&ffn)
+            .model(&layers)
             .out_dir(&out)
             .graph_optimization(GraphOptimization::Extended)
             .compressed_sizes(false)
@@ -467,7 +525,14 @@ fn extended_optimization_runs_fused_kernels_in_the_compact_runtime() {
         ),
         (
             &ffn,
-            serde_json::json!({ "x": tensor("float32", &[1, 4, 8], f32_values(tokens)) }),
+            serde_json::json!({ "x": tensor("float32", &[1, 4, 8], f32_values(tokens.clone())) }),
+        ),
+        (
+            &layers,
+            serde_json::json!({
+                "x": tensor("float32", &[1, 4, 8], f32_values(tokens)),
+                "mask": tensor("int64", &[1, 4], vec![1.into(), 1.into(), 1.into(), 0.into()]),
+            }),
         ),
     ];
     for ((onnx, inputs), model) in cases.iter().zip(a.models()) {
