@@ -21,7 +21,7 @@ use super::fuse::MS_DOMAIN;
 use super::infer::{elem_types, shapes, Shape};
 use super::node::{attr_int, attr_ints, float_attr, int_attr, is_onnx};
 use super::product::near;
-use super::uses::{constant, fresh, producer_index, remove, Uses};
+use super::uses::{constant, disjoint, fresh, producer_index, remove, Uses};
 use super::value::{dtype, Value};
 use super::Model;
 use crate::model::onnx::{GraphProto, NodeProto};
@@ -234,19 +234,8 @@ pub(super) fn attention(model: &Model, g: &mut GraphProto) -> usize {
             types: elem_types(g, &HashMap::new()),
             shapes: shapes(g, &model.loc, model.opset),
         };
-        let mut taken = HashSet::new();
-        let mut found = Vec::new();
-        for k in 0..g.node.len() {
-            let Some(f) = matched(&cx, k) else {
-                continue;
-            };
-            if f.gone.iter().any(|n| taken.contains(n)) {
-                continue;
-            }
-            taken.extend(f.gone.iter().copied());
-            found.push(f);
-        }
-        found
+        let found = (0..g.node.len()).filter_map(|k| matched(&cx, k));
+        disjoint(found, |f| &f.gone)
     };
     let count = fusions.len();
     rewrite(g, fusions);
@@ -419,7 +408,7 @@ pub(crate) mod tests {
     use crate::model::ModelLocation;
     use crate::optimize::weights_tests::tensor;
     use crate::optimize::{GraphOptimization, GraphOptimizer, Rewrite};
-    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi};
+    use crate::tests::support::onnx_protos::{float_model, int64s as ints, node, shaped_vi};
     use std::path::Path;
 
     fn ints_attr(name: &str, ints: &[i64]) -> AttributeProto {
@@ -434,16 +423,6 @@ pub(crate) mod tests {
     fn with(mut n: NodeProto, a: AttributeProto) -> NodeProto {
         n.attribute.push(a);
         n
-    }
-
-    fn ints(name: &str, v: &[i64]) -> TensorProto {
-        TensorProto {
-            name: name.into(),
-            data_type: 7,
-            dims: vec![v.len() as i64],
-            int64_data: v.to_vec(),
-            ..Default::default()
-        }
     }
 
     /// Weights `[8, 8]` or a bias `[8]` with values from `seed`.

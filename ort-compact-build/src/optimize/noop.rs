@@ -202,19 +202,9 @@ mod tests {
 
     use crate::optimize::{optimize, GraphOptimization};
     use crate::tests::support::onnx_protos::{
-        filled as float, float_model, node, shaped_vi, tensor_vi,
+        filled as float, float_model, int64s as ints, node, shaped_vi, tensor_vi,
     };
     use std::path::Path;
-
-    fn ints(name: &str, v: &[i64]) -> TensorProto {
-        TensorProto {
-            name: name.into(),
-            data_type: 7,
-            dims: vec![v.len() as i64],
-            int64_data: v.to_vec(),
-            ..Default::default()
-        }
-    }
 
     fn with(mut n: NodeProto, name: &str, i: i64, list: &[i64]) -> NodeProto {
         n.attribute.push(AttributeProto {

@@ -15,11 +15,11 @@
 use super::fuse::MS_DOMAIN;
 use super::infer::{elem_types, shapes};
 use super::node::{attr, attr_int, float_attr, is_onnx};
-use super::uses::{constant, producer_index, remove, Uses};
+use super::uses::{constant, disjoint, producer_index, remove, Uses};
 use super::value::dtype;
 use super::Model;
 use crate::model::onnx::{GraphProto, NodeProto};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// `LayerNormalization`'s ε when the attribute is absent.
 const DEFAULT_EPSILON: f32 = 1e-5;
@@ -102,19 +102,8 @@ pub(super) fn skip_layer_norm(model: &Model, g: &mut GraphProto) -> usize {
             types: elem_types(g, &HashMap::new()),
             shapes: shapes(g, &model.loc, model.opset),
         };
-        let mut taken = HashSet::new();
-        let mut found = Vec::new();
-        for k in 0..g.node.len() {
-            let Some(f) = matched(&cx, k) else {
-                continue;
-            };
-            if f.gone.iter().any(|n| taken.contains(n)) {
-                continue;
-            }
-            taken.extend(f.gone.iter().copied());
-            found.push(f);
-        }
-        found
+        let found = (0..g.node.len()).filter_map(|k| matched(&cx, k));
+        disjoint(found, |f| &f.gone)
     };
     for f in &fusions {
         let n = &mut g.node[f.ln];

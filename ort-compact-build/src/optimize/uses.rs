@@ -123,6 +123,24 @@ pub(super) fn initializer<'g>(g: &'g GraphProto, name: &str) -> Option<&'g Tenso
     g.initializer.iter().find(|t| t.name == name)
 }
 
+/// The matches of `found`, in order, that share no node with an earlier one (`nodes(m)`: the
+/// nodes match `m` rewrites or removes).
+pub(super) fn disjoint<M>(
+    found: impl IntoIterator<Item = M>,
+    nodes: impl Fn(&M) -> &[usize],
+) -> Vec<M> {
+    let mut taken = HashSet::new();
+    let mut kept = Vec::new();
+    for m in found {
+        if nodes(&m).iter().any(|n| taken.contains(n)) {
+            continue;
+        }
+        taken.extend(nodes(&m).iter().copied());
+        kept.push(m);
+    }
+    kept
+}
+
 /// A name like `base` that no value of `names` has yet (added to `names`).
 pub(super) fn fresh(names: &mut HashSet<String>, base: &str) -> String {
     let mut name = base.to_string();

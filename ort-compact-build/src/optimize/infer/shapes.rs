@@ -471,13 +471,9 @@ fn reshape(input: Option<&Shape>, target: &[Option<i64>], allowzero: bool) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::onnx::{AttributeProto, TensorProto};
-    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi};
+    use crate::model::onnx::AttributeProto;
+    use crate::tests::support::onnx_protos::{float_model, int64s as ints, node, shaped_vi};
     use std::path::Path;
-
-    fn ints(name: &str, v: &[i64]) -> TensorProto {
-        Value::ints(vec![v.len() as i64], v).to_proto(name)
-    }
 
     fn with_int(mut n: NodeProto, name: &str, i: i64) -> NodeProto {
         n.attribute.push(AttributeProto {

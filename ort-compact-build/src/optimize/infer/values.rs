@@ -96,12 +96,8 @@ mod tests {
     use crate::model::onnx::AttributeProto;
     use crate::model::ModelLocation;
     use crate::optimize::value::Value;
-    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi};
+    use crate::tests::support::onnx_protos::{float_model, int64s as ints, node, shaped_vi};
     use std::path::Path;
-
-    fn ints(name: &str, v: &[i64]) -> crate::model::onnx::TensorProto {
-        Value::ints(vec![v.len() as i64], v).to_proto(name)
-    }
 
     #[test]
     fn a_reshape_target_computed_from_a_dynamic_shape_keeps_its_known_dimensions() {

@@ -17,6 +17,17 @@ pub fn filled(name: &str, dims: &[i64], v: f32) -> TensorProto {
     }
 }
 
+/// An int64 initializer `name` of shape `[v.len()]` holding `v`.
+pub fn int64s(name: &str, v: &[i64]) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        data_type: 7,
+        dims: vec![v.len() as i64],
+        int64_data: v.to_vec(),
+        ..Default::default()
+    }
+}
+
 /// A tensor value of element type `elem_type` (ONNX `TensorProto.DataType`), shape unknown.
 pub fn tensor_vi(name: &str, elem_type: i32) -> ValueInfoProto {
     ValueInfoProto {
