@@ -39,8 +39,9 @@ pub struct Args {
     #[arg(long, value_parser = parse_optimize)]
     optimize: Option<Optimize>,
     /// Optimize the graphs of .onnx models before converting them: `none`, `basic`
-    /// (eliminations) or `extended`; the runtime is built for the optimized graphs' operators.
-    /// Default: $ORT_COMPACT_GRAPH_OPTIMIZATION, else none.
+    /// (folding, eliminations) or `extended` (basic plus fusions into contrib kernels); the
+    /// runtime is built for the optimized graphs' operators.
+    /// Default: $ORT_COMPACT_GRAPH_OPTIMIZATION, else extended.
     #[arg(long, value_name = "LEVEL", value_parser = parse_graph_optimization)]
     graph_optimization: Option<GraphOptimization>,
     /// Turn one rewrite of the graph optimization off (repeat, or separate names with commas),

@@ -12,8 +12,9 @@ pub struct Args {
     /// Where to write the `.ort` model (default: the model path with extension `.ort`).
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Optimize the graph first: `none` (default), `basic` (eliminations) or `extended`.
-    #[arg(long, value_name = "LEVEL", value_parser = parse_graph_optimization, default_value = "none")]
+    /// Optimize the graph first: `none`, `basic` (folding, eliminations) or `extended` (default:
+    /// basic plus fusions into ONNX Runtime's contrib kernels).
+    #[arg(long, value_name = "LEVEL", value_parser = parse_graph_optimization, default_value = "extended")]
     graph_optimization: GraphOptimization,
     /// Turn one rewrite of the graph optimization off (repeat, or separate names with commas),
     /// e.g. `conv-activation` to keep Conv and its activation apart; an unknown name lists

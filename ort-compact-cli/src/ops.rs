@@ -16,8 +16,8 @@ pub struct Args {
     #[arg(long)]
     convert: bool,
     /// With a level, `.onnx` inputs are converted (as with --convert) after their graph is
-    /// optimized: `none`, `basic` (eliminations) or `extended`; the config lists the operators
-    /// of the optimized graph.
+    /// optimized: `none`, `basic` (eliminations) or `extended` (with --convert alone: extended,
+    /// as `build` does); the config lists the operators of the optimized graph.
     #[arg(long, value_name = "LEVEL", value_parser = parse_graph_optimization)]
     graph_optimization: Option<GraphOptimization>,
     /// Turn one rewrite of the graph optimization off (repeat, or separate names with commas),

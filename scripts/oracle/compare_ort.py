@@ -423,7 +423,8 @@ def run_case(case, converter, work):
     # conversion
     out_path = os.path.join(work, "ort", name.replace("/", "__") + ".ort")
     os.makedirs(os.path.dirname(out_path), exist_ok=True)
-    proc = subprocess.run([converter, "convert", case["onnx"], "-o", out_path],
+    proc = subprocess.run([converter, "convert", case["onnx"], "-o", out_path,
+                           "--graph-optimization", "none"],
                           capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         return True, False, "convert: " + proc.stderr.strip().splitlines()[0][:1000]

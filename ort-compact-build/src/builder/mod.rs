@@ -226,7 +226,7 @@ impl Builder {
     }
 
     /// How much `.onnx` models' graphs are optimized before they are written as `.ort`
-    /// (default: `$ORT_COMPACT_GRAPH_OPTIMIZATION`, else [`GraphOptimization::None`]). A
+    /// (default: `$ORT_COMPACT_GRAPH_OPTIMIZATION`, else [`GraphOptimization::Extended`]). A
     /// minimal ONNX Runtime cannot optimize at load time: the `.ort` runs as written. The
     /// runtime is built for the operators of the optimized graph. `.ort` inputs are used as
     /// given.

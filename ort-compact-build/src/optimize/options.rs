@@ -4,12 +4,13 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// How much the converter optimizes a model's graph before writing the `.ort`.
+/// How much the converter optimizes a model's graph before writing the `.ort`. The default is
+/// [`GraphOptimization::Extended`], what stock ONNX Runtime does to a model when it loads it
+/// (a minimal runtime cannot): outputs stay within float32 rounding of the graph as written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GraphOptimization {
     /// The graph as the model has it.
-    #[default]
     None,
     /// Rewrites into standard operators: constant folding, `BatchNormalization`, per-channel
     /// `Add` and `Mul` folded into the `Conv` before them, `MatMul` + bias into `Gemm`, common
@@ -24,7 +25,9 @@ pub enum GraphOptimization {
     /// out become one `Gelu` (Erf) or `FastGelu` (Tanh), a bias `Add` before them goes into
     /// `BiasGelu` or `FastGelu`; and a layer normalization written out becomes one
     /// `LayerNormalization`, with a residual `Add` before it one `SkipLayerNormalization`;
-    /// multi-head self-attention written out becomes one `Attention`; `Gather`s and `Slice`s cutting a value into pieces become one `Split`.
+    /// multi-head self-attention written out becomes one `Attention`; `Gather`s and `Slice`s
+    /// cutting a value into pieces become one `Split`. The default.
+    #[default]
     Extended,
 }
 
@@ -299,7 +302,7 @@ mod tests {
         assert_eq!(GraphOptimization::parse("all"), None);
         assert!(GraphOptimization::None < GraphOptimization::Basic);
         assert!(GraphOptimization::Basic < GraphOptimization::Extended);
-        assert_eq!(GraphOptimization::default(), GraphOptimization::None);
+        assert_eq!(GraphOptimization::default(), GraphOptimization::Extended);
     }
 
     #[test]
@@ -329,7 +332,11 @@ mod tests {
         assert_eq!(o.to_string(), "extended without conv-activation");
         let basic = GraphOptimizer::from(GraphOptimization::Basic);
         assert!(!basic.runs(Rewrite::GemmActivation) && basic.runs(Rewrite::ConstantFolding));
-        assert!(GraphOptimizer::default().is_none());
+        assert_eq!(
+            GraphOptimizer::default(),
+            GraphOptimization::Extended.into()
+        );
+        assert!(GraphOptimizer::from(GraphOptimization::None).is_none());
         let mut all_off = basic.clone();
         for r in Rewrite::ALL {
             all_off.disable(r);

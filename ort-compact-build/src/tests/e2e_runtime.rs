@@ -96,7 +96,8 @@ fn silero_vad_runtime_matches_python_in_node_and_chromium() {
 
 /// Two kinds of model in one runtime, built without SIMD: the scikit-learn models (ai.onnx.ml)
 /// and the default MLP. Without SIMD, MLAS takes its scalar SGEMM path, which ORT 1.21 gets
-/// wrong (MatMul, Gemm, LinearClassifier) until our pack-routine patch.
+/// wrong (MatMul, Gemm, LinearClassifier) until our pack-routine patch. The graphs are kept as
+/// written (`GraphOptimization::None`), so the MLP's `MatMul`s stay `MatMul`s.
 #[test]
 fn sklearn_and_mlp_without_simd_match_python_in_node_and_chromium() {
     let tmp = tempfile::tempdir().unwrap();
@@ -106,7 +107,8 @@ fn sklearn_and_mlp_without_simd_match_python_in_node_and_chromium() {
     paths.push(&mlp);
     let out = tmp.path().join("out");
     let a = build_with(&paths, &out, None, |b| {
-        b.simd(false);
+        b.simd(false)
+            .graph_optimization(crate::GraphOptimization::None);
     });
     assert_runtime_files(&a);
     let manifest: Value = serde_json::from_slice(&std::fs::read(a.manifest()).unwrap()).unwrap();
