@@ -30,6 +30,7 @@ pub(super) fn eval(
             reshape(input(0)?, &ints(1)?, allow_zero)
         }
         "Shape" => Some(shape(&input(0)?.dims, n)),
+        "Size" => Some(size(&input(0)?.dims)),
         "Slice" if opset >= 10 => slice(input(0)?, &ints(1)?, &ints(2)?, ints(3), ints(4)),
         "Slice" => slice(
             input(0)?,
@@ -59,6 +60,11 @@ pub(super) fn eval(
         "Add" | "Sub" | "Mul" | "Div" => binary(&n.op_type, input(0)?, input(1)?),
         _ => None,
     }
+}
+
+/// `Size` of a tensor of shape `dims`: its element count, an int64 scalar.
+pub(super) fn size(dims: &[i64]) -> Value {
+    Value::ints(vec![], &[dims.iter().product()])
 }
 
 /// `Shape` of a tensor of shape `dims` (with opset 15's `start` and `end`).

@@ -125,8 +125,10 @@ fn fold(
     uses: &Uses,
     rule: Growth,
 ) -> Option<(Value, Place)> {
-    if n.op_type == "Shape" {
-        return Some((eval::shape(scope.shape(n.input.first()?)?, n), Place::Here));
+    match n.op_type.as_str() {
+        "Shape" => return Some((eval::shape(scope.shape(n.input.first()?)?, n), Place::Here)),
+        "Size" => return Some((eval::size(scope.shape(n.input.first()?)?), Place::Here)),
+        _ => {}
     }
     let inputs: Vec<Option<&Value>> = n
         .input
@@ -304,6 +306,34 @@ mod tests {
             &crate::model::ModelLocation::new(Path::new("m")),
         );
         assert_eq!(target.unwrap(), Value::ints(vec![2], &[-1, 4]));
+    }
+
+    #[test]
+    fn the_size_of_a_fixed_shape_folds() {
+        // x · Cast(Size(x)) for x [1, 3, 4]: one Mul by the constant 12.
+        let mut m = float_model(vec![
+            node("n", "Size", "", &["x"], &["n"]),
+            node("c", "Cast", "", &["n"], &["nf"]),
+            node("m", "Mul", "", &["x", "nf"], &["y"]),
+        ]);
+        m.graph.as_mut().unwrap().node[1]
+            .attribute
+            .push(AttributeProto {
+                name: "to".into(),
+                r#type: 2,
+                i: 1,
+                ..Default::default()
+            });
+        m.graph.as_mut().unwrap().input = vec![shaped("x", &[1, 3, 4])];
+        let m = basic(m);
+        let g = m.graph.as_ref().unwrap();
+        assert_eq!(g.node.len(), 1, "{:?}", g.node);
+        assert_eq!(g.node[0].op_type, "Mul");
+        let factor = Value::of(
+            initializer(&m, &g.node[0].input[1]).unwrap(),
+            &crate::model::ModelLocation::new(Path::new("m")),
+        );
+        assert_eq!(factor.unwrap().as_f64(), Some(12.0));
     }
 
     #[test]

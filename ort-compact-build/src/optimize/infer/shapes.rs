@@ -240,6 +240,7 @@ fn infer<'s>(
             let end = clamp(attr_int(n, "end").unwrap_or(rank));
             Some(vec![Some((end - start).max(0))])
         }
+        "Size" => Some(Vec::new()),
         "Reshape" => match value(1) {
             Some(target) => reshape(input(0), target, attr_int(n, "allowzero") == Some(1)),
             None => match input(1)?.as_slice() {
