@@ -18,7 +18,7 @@
 //! need them (one mask serves every layer of a model).
 
 use super::fuse::MS_DOMAIN;
-use super::infer::{elem_types, shapes, Shape};
+use super::infer::Shape;
 use super::node::{attr_int, attr_ints, float_attr, int_attr, is_onnx};
 use super::product::near;
 use super::uses::{constant, disjoint, fresh, producer_index, remove, Uses};
@@ -231,8 +231,8 @@ pub(super) fn attention(model: &Model, g: &mut GraphProto) -> usize {
             g,
             uses: Uses::of(g),
             producer: producer_index(g),
-            types: elem_types(g, &HashMap::new()),
-            shapes: shapes(g, &model.loc, model.opset),
+            types: model.types(g),
+            shapes: model.shapes(g),
         };
         let found = (0..g.node.len()).filter_map(|k| matched(&cx, k));
         disjoint(found, |f| &f.gone)

@@ -3,13 +3,12 @@
 //! becomes `FastGelu(x, b)`, for a float `b` of rank 1 as long as `x`'s last axis.
 
 use super::fuse::MS_DOMAIN;
-use super::infer::{elem_types, shapes};
 use super::node::{attr, in_onnx, is_onnx};
 use super::uses::{producer_index, remove, Uses};
 use super::value::dtype;
 use super::Model;
 use crate::model::onnx::{GraphProto, NodeProto};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// What `n` becomes with a bias: `BiasGelu` for an exact Gelu, `FastGelu` for the Tanh one.
 fn with_bias(n: &NodeProto) -> Option<&'static str> {
@@ -31,8 +30,8 @@ fn with_bias(n: &NodeProto) -> Option<&'static str> {
 pub(super) fn bias_gelu(model: &Model, g: &mut GraphProto) -> usize {
     let uses = Uses::of(g);
     let producer = producer_index(g);
-    let types = elem_types(g, &HashMap::new());
-    let shapes = shapes(g, &model.loc, model.opset);
+    let types = model.types(g);
+    let shapes = model.shapes(g);
     let last = |v: &str| shapes.get(v).and_then(|s| *s.last()?);
     let rank = |v: &str| shapes.get(v).map(|s| s.len());
     let mut fusions: Vec<(usize, &'static str, [String; 2], usize)> = Vec::new();

@@ -5,13 +5,11 @@
 //! constant bounds), as ONNX Runtime's `ConvActivationFusion` does for its CPU provider; a
 //! float `Gemm` and its activation become one `FusedGemm` (`GemmActivationFusion`).
 
-use super::infer::elem_types;
 use super::node::{attr, is_onnx};
 use super::uses::{constant, reader_index, remove, Uses};
 use super::value::dtype;
 use super::Model;
 use crate::model::onnx::{AttributeProto, GraphProto, NodeProto};
-use std::collections::HashMap;
 
 /// ONNX Runtime's contrib operator domain.
 pub(super) const MS_DOMAIN: &str = "com.microsoft";
@@ -125,7 +123,7 @@ fn with_activation(
     attributes: fn(&Model, &GraphProto, &NodeProto) -> Option<Vec<AttributeProto>>,
 ) -> usize {
     let uses = Uses::of(g);
-    let types = elem_types(g, &HashMap::new());
+    let types = model.types(g);
     let reader = reader_index(g);
     let mut pairs: Vec<(usize, usize, Vec<AttributeProto>)> = Vec::new();
     for (k, n) in g.node.iter().enumerate() {

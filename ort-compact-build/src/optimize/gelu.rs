@@ -4,7 +4,6 @@
 //! tensor instead of two or three.
 
 use super::fuse::MS_DOMAIN;
-use super::infer::elem_types;
 use super::node::{float_attr, is_onnx};
 use super::uses::{constant, producer_index, reader_index, remove, Uses};
 use super::value::dtype;
@@ -39,7 +38,7 @@ pub(super) fn quick_gelu(model: &Model, g: &mut GraphProto) -> usize {
         return 0;
     }
     let uses = Uses::of(g);
-    let types = elem_types(g, &HashMap::new());
+    let types = model.types(g);
     let reader = reader_index(g);
     let producer = producer_index(g);
     // (the final Mul, x, α, nodes that go)

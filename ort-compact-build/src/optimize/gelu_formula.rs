@@ -12,7 +12,6 @@
 //! kernel, or ONNX's own from opset 20 as ORT writes it; `FastGelu` is always the contrib kernel.
 
 use super::fuse::MS_DOMAIN;
-use super::infer::{elem_types, shapes};
 use super::node::is_onnx;
 use super::product::{near, Product, Products};
 use super::uses::{producer_index, reader_index, remove, Uses};
@@ -109,8 +108,8 @@ fn matches(model: &Model, g: &GraphProto, formula: Formula) -> (Vec<(usize, Stri
         },
         readers: reader_index(g),
     };
-    let types = elem_types(g, &HashMap::new());
-    let shapes = shapes(g, &model.loc, model.opset);
+    let types = model.types(g);
+    let shapes = model.shapes(g);
     let mut taken = HashSet::new();
     let (mut found, mut gone) = (Vec::new(), Vec::new());
     for k in 0..g.node.len() {

@@ -3,19 +3,18 @@
 //! instead of a second pass over the output. Only where `Gemm` computes the same thing: both
 //! operands of rank 2, float, and a bias `Gemm` broadcasts (`[N]`, `[1, N]`, `[M, 1]`, `[M, N]`).
 
-use super::infer::{elem_types, shapes, Shape};
+use super::infer::Shape;
 use super::node::is_onnx;
 use super::uses::{reader_index, remove, Uses};
 use super::value::dtype;
 use super::Model;
 use crate::model::onnx::{GraphProto, NodeProto};
-use std::collections::HashMap;
 
 /// `MatMul` + `Add` pairs of `g` fused into `Gemm`s; returns how many.
 pub(super) fn matmul_add(model: &Model, g: &mut GraphProto) -> usize {
     let uses = Uses::of(g);
-    let types = elem_types(g, &HashMap::new());
-    let shapes = shapes(g, &model.loc, model.opset);
+    let types = model.types(g);
+    let shapes = model.shapes(g);
     let reader = reader_index(g);
     let mut fused: Vec<(usize, usize, String)> = Vec::new();
     let mut adds = std::collections::HashSet::new();

@@ -14,7 +14,6 @@
 //! Models below opset 17 get ONNX Runtime's own `LayerNormalization` of the ONNX domain
 //! (version 1), which its CPU provider keeps for them.
 
-use super::infer::{elem_types, shapes};
 use super::node::{attr_int, attr_ints, float_attr, int_attr, is_onnx};
 use super::uses::{constant, remove, Uses};
 use super::value::dtype;
@@ -173,8 +172,8 @@ fn matched(
 pub(super) fn layer_norm(model: &Model, g: &mut GraphProto) -> usize {
     let fusions: Vec<Fusion> = {
         let cx = Graph::new(model, g);
-        let types = elem_types(g, &HashMap::new());
-        let shapes = shapes(g, &model.loc, model.opset);
+        let types = model.types(g);
+        let shapes = model.shapes(g);
         let mut taken = HashSet::new();
         let mut out = Vec::new();
         for k in 0..g.node.len() {

@@ -11,7 +11,7 @@
 //! subgraph reads keep their names.
 
 use super::fuse::MS_DOMAIN;
-use super::infer::{elem_types, shapes, Shape};
+use super::infer::Shape;
 use super::node::{attr, attr_ints, float_attr, int_attr, is_onnx};
 use super::uses::{constant, producer_index, reader_index, remove, Uses};
 use super::value::dtype;
@@ -116,8 +116,8 @@ fn transposed(
 /// `Transpose`s before float `MatMul` operands fused into `FusedMatMul`; returns how many.
 pub(super) fn transpose(model: &Model, g: &mut GraphProto) -> usize {
     let uses = Uses::of(g);
-    let types = elem_types(g, &HashMap::new());
-    let shapes = shapes(g, &model.loc, model.opset);
+    let types = model.types(g);
+    let shapes = model.shapes(g);
     let rank = |name: &str| shapes.get(name).map(Shape::len);
     let producer = producer_index(g);
     let mut edits: Vec<(usize, [String; 2], Options)> = Vec::new();
@@ -193,8 +193,8 @@ fn scaling(model: &Model, g: &GraphProto, n: &NodeProto) -> Option<Scale> {
 /// returns how many `MatMul`s took some.
 pub(super) fn scale(model: &Model, g: &mut GraphProto) -> usize {
     let uses = Uses::of(g);
-    let types = elem_types(g, &HashMap::new());
-    let shapes = shapes(g, &model.loc, model.opset);
+    let types = model.types(g);
+    let shapes = model.shapes(g);
     // Scaling by the constant keeps the shape of a value of at least its rank (and at least 1).
     let keeps = |name: &str, rank: usize| shapes.get(name).is_some_and(|s| s.len() >= rank.max(1));
     let producer = producer_index(g);

@@ -44,7 +44,9 @@ pub(crate) use weights::tests as weights_tests;
 
 use crate::model::onnx::{GraphProto, ModelProto, OperatorSetIdProto};
 use crate::model::ModelLocation;
+use infer::Shape;
 pub use options::{GraphOptimization, GraphOptimizer, Rewrite};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// What the optimizer needs to know of the model besides the graph.
@@ -53,6 +55,39 @@ pub(crate) struct Model {
     pub opset: i64,
     /// Where the model is (external data of initializers the folder reads).
     pub loc: ModelLocation,
+    /// When a pass runs on a subgraph: what its enclosing graphs know of their values.
+    outer: Outer,
+}
+
+/// The element types and shapes of the values of a subgraph's enclosing graphs.
+#[derive(Default)]
+struct Outer {
+    types: HashMap<String, i32>,
+    shapes: HashMap<String, Shape>,
+}
+
+impl Model {
+    /// The element types of `g`'s values (and of the enclosing graphs' values it may read).
+    fn types(&self, g: &GraphProto) -> HashMap<String, i32> {
+        infer::elem_types(g, &self.outer.types)
+    }
+
+    /// The shapes of `g`'s values (and of the enclosing graphs' values it may read).
+    fn shapes(&self, g: &GraphProto) -> HashMap<String, Shape> {
+        infer::shapes(g, &self.loc, self.opset, &self.outer.shapes)
+    }
+
+    /// The model as a subgraph of `g` sees it.
+    fn within(&self, g: &GraphProto) -> Model {
+        Model {
+            opset: self.opset,
+            loc: self.loc.clone(),
+            outer: Outer {
+                types: self.types(g),
+                shapes: self.shapes(g),
+            },
+        }
+    }
 }
 
 /// One rewrite: applies itself to a graph wherever it can, returns how often it did.
@@ -203,6 +238,7 @@ pub(crate) fn optimize(
             .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
             .map_or(0, |o| o.version),
         loc: ModelLocation::new(path),
+        outer: Outer::default(),
     };
     let passes: Vec<&Pass> = PASSES
         .iter()
@@ -219,7 +255,7 @@ pub(crate) fn optimize(
         for (pass, (_, total)) in passes.iter().zip(&mut report.passes) {
             let n = match pass.walks_subgraphs {
                 true => (pass.run)(&info, graph),
-                false => everywhere(graph, &|g| (pass.run)(&info, g)),
+                false => everywhere(&info, graph, pass.run),
             };
             *total += n;
             changed |= n > 0;
@@ -254,17 +290,30 @@ fn import_contrib_domain(model: &mut ModelProto) {
     }
 }
 
-/// `run` over every subgraph of `g` (innermost first), then over `g`; rewrites summed.
-fn everywhere(g: &mut GraphProto, run: &dyn Fn(&mut GraphProto) -> usize) -> usize {
+/// `run` over every subgraph of `g` (innermost first, each seeing what its enclosing graphs
+/// know of their values' types and shapes), then over `g`; rewrites summed.
+fn everywhere(
+    model: &Model,
+    g: &mut GraphProto,
+    run: fn(&Model, &mut GraphProto) -> usize,
+) -> usize {
     let mut n = 0;
-    for node in &mut g.node {
-        for attr in &mut node.attribute {
-            for sub in attr.g.iter_mut().chain(attr.graphs.iter_mut()) {
-                n += everywhere(sub, run);
+    let has_subgraphs = g
+        .node
+        .iter()
+        .flat_map(|n| &n.attribute)
+        .any(|a| a.g.is_some() || !a.graphs.is_empty());
+    if has_subgraphs {
+        let inner = model.within(g);
+        for node in &mut g.node {
+            for attr in &mut node.attribute {
+                for sub in attr.g.iter_mut().chain(attr.graphs.iter_mut()) {
+                    n += everywhere(&inner, sub, run);
+                }
             }
         }
     }
-    n + run(g)
+    n + run(model, g)
 }
 
 #[cfg(test)]

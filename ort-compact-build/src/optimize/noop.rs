@@ -5,7 +5,7 @@
 //! model states it or its operators fix it: `infer`), and `Squeeze` of an `Unsqueeze` over the same axes.
 
 use super::eliminate::eliminate;
-use super::infer::{broadcast, elem_types, shapes, Shape};
+use super::infer::{broadcast, elem_types, Shape};
 use super::node::{attr, in_onnx, is_onnx};
 use super::uses::{constant, remove, Uses};
 use super::Model;
@@ -139,7 +139,7 @@ fn noops_within(model: &Model, g: &mut GraphProto, outer: &HashMap<String, i32>)
             }
         }
     }
-    let shapes = shapes(g, &model.loc, model.opset);
+    let shapes = model.shapes(g);
     let producer: HashMap<String, usize> = g
         .node
         .iter()

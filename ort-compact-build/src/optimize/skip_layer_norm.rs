@@ -13,7 +13,6 @@
 //! `LayerNormalization` without one SkipLayerNormalization's default 1e-12 instead of 1e-5.
 
 use super::fuse::MS_DOMAIN;
-use super::infer::{elem_types, shapes};
 use super::node::{attr, attr_int, float_attr, is_onnx};
 use super::uses::{constant, disjoint, producer_index, remove, Uses};
 use super::value::dtype;
@@ -99,8 +98,8 @@ pub(super) fn skip_layer_norm(model: &Model, g: &mut GraphProto) -> usize {
             g,
             uses: Uses::of(g),
             producer: producer_index(g),
-            types: elem_types(g, &HashMap::new()),
-            shapes: shapes(g, &model.loc, model.opset),
+            types: model.types(g),
+            shapes: model.shapes(g),
         };
         let found = (0..g.node.len()).filter_map(|k| matched(&cx, k));
         disjoint(found, |f| &f.gone)

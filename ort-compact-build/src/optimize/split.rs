@@ -4,7 +4,6 @@
 //! piece. A `Gather` of a rank-0 index drops the axis: its piece gets a `Squeeze` after the
 //! `Split`.
 
-use super::infer::shapes;
 use super::node::{attr_int, int_attr, is_onnx};
 use super::uses::{constant, fresh, producer_index};
 use super::value::{dtype, Value};
@@ -117,7 +116,7 @@ pub(super) fn slice_to_split(model: &Model, g: &mut GraphProto) -> usize {
     if model.opset < 13 {
         return 0;
     }
-    let shapes = shapes(g, &model.loc, model.opset);
+    let shapes = model.shapes(g);
     let producer = producer_index(g);
     let mut cutters: HashMap<&str, Vec<usize>> = HashMap::new();
     for (k, n) in g.node.iter().enumerate() {
@@ -213,10 +212,11 @@ fn rewrite(g: &mut GraphProto, found: Vec<(String, i64, Vec<Piece>)>) {
 
 #[cfg(test)]
 mod tests {
+    use crate::model::onnx::GraphProto;
     use crate::model::onnx::{AttributeProto, ModelProto, NodeProto, TensorProto};
     use crate::optimize::value::Value;
     use crate::optimize::{optimize, GraphOptimization, GraphOptimizer, Rewrite};
-    use crate::tests::support::onnx_protos::{float_model, node, shaped_vi, tensor_vi};
+    use crate::tests::support::onnx_protos::{float_model, if_node, node, shaped_vi, tensor_vi};
     use std::path::Path;
 
     fn ints(name: &str, dims: Vec<i64>, v: &[i64]) -> TensorProto {
@@ -328,5 +328,64 @@ mod tests {
         // The axis's length not known.
         let unknown = |m: &mut ModelProto| m.graph.as_mut().unwrap().input[0] = tensor_vi("x", 1);
         assert!(!kept(cuts(), &unknown));
+    }
+
+    /// Each branch of an `If` cuts the enclosing graph's `x` [2, 6] into 0..2 and 2..6 along
+    /// axis 1 and joins the pieces the other way round: the branch knows `x`'s shape only from
+    /// the enclosing graph.
+    #[test]
+    fn a_branch_cuts_a_value_of_the_enclosing_graph_by_its_known_shape() {
+        let branch = |b: &str| {
+            let n = |s: &str| format!("{b}.{s}");
+            let mut join = node(&n("j"), "Concat", "", &[&n("b"), &n("a")], &[&n("y")]);
+            join.attribute.push(AttributeProto {
+                name: "axis".into(),
+                r#type: 2,
+                i: 1,
+                ..Default::default()
+            });
+            GraphProto {
+                node: vec![
+                    node(
+                        &n("s1"),
+                        "Slice",
+                        "",
+                        &["x", &n("zero"), &n("two"), &n("one")],
+                        &[&n("a")],
+                    ),
+                    node(
+                        &n("s2"),
+                        "Slice",
+                        "",
+                        &["x", &n("two"), &n("six"), &n("one")],
+                        &[&n("b")],
+                    ),
+                    join,
+                ],
+                initializer: vec![
+                    ints(&n("zero"), vec![1], &[0]),
+                    ints(&n("one"), vec![1], &[1]),
+                    ints(&n("two"), vec![1], &[2]),
+                    ints(&n("six"), vec![1], &[6]),
+                ],
+                output: vec![tensor_vi(&n("y"), 1)],
+                ..Default::default()
+            }
+        };
+        let mut m = float_model(vec![if_node("cond", branch)]);
+        let g = m.graph.as_mut().unwrap();
+        g.input = vec![shaped_vi("x", 1, &[2, 6]), shaped_vi("cond", 9, &[])];
+        optimize(&mut m, Path::new("m.onnx"), GraphOptimization::Extended);
+        let g = m.graph.unwrap();
+        for a in &g.node[0].attribute {
+            let ops: Vec<&str> =
+                a.g.as_ref()
+                    .unwrap()
+                    .node
+                    .iter()
+                    .map(|n| n.op_type.as_str())
+                    .collect();
+            assert_eq!(ops, ["Split", "Concat"], "{}", a.name);
+        }
     }
 }

@@ -85,13 +85,15 @@ const BROADCAST: &[&str] = &[
 const CONTRIB: &str = "com.microsoft";
 
 /// The shapes of `g`'s values (model opset `opset`) that the model states or its operators
-/// fix; values of unknown rank are not recorded.
+/// fix, with `outer`, the shapes of the enclosing graphs' values (which a subgraph may read);
+/// values of unknown rank are not recorded.
 pub(in crate::optimize) fn shapes(
     g: &GraphProto,
     loc: &ModelLocation,
     opset: i64,
+    outer: &HashMap<String, Shape>,
 ) -> HashMap<String, Shape> {
-    let mut out: HashMap<String, Shape> = HashMap::new();
+    let mut out: HashMap<String, Shape> = outer.clone();
     for vi in g.input.iter().chain(&g.value_info).chain(&g.output) {
         if let Some(type_proto::Value::TensorType(t)) =
             vi.r#type.as_ref().and_then(|t| t.value.as_ref())
@@ -504,7 +506,7 @@ mod tests {
             shaped_vi("a", 1, &[-1, 4, 8]),
             shaped_vi("b", 1, &[-1, 5, 8]),
         ];
-        let s = shapes(g, &ModelLocation::new(Path::new("m")), 17);
+        let s = shapes(g, &ModelLocation::new(Path::new("m")), 17, &HashMap::new());
         assert_eq!(s.get("ab"), Some(&vec![None, Some(4), Some(5)]));
         assert_eq!(s.get("gated"), Some(&vec![None, Some(4), Some(8)]));
         assert_eq!(s.get("batch"), None);
@@ -543,7 +545,7 @@ mod tests {
             ints("target", &[0, -1]),
             ints("axes", &[1]),
         ];
-        let s = shapes(g, &ModelLocation::new(Path::new("m")), 17);
+        let s = shapes(g, &ModelLocation::new(Path::new("m")), 17, &HashMap::new());
         let get = |name: &str| s.get(name).cloned();
         assert_eq!(get("biased"), Some(vec![None, Some(3), Some(4)]));
         assert_eq!(get("product"), Some(vec![None, Some(3), Some(5)]));

@@ -134,7 +134,12 @@ mod tests {
             ints("minus", &[-1]),
             Value::ints(vec![], &[0]).to_proto("zero_scalar"),
         ];
-        let s = shapes(g, &ModelLocation::new(Path::new("m")), 17);
+        let s = shapes(
+            g,
+            &ModelLocation::new(Path::new("m")),
+            17,
+            &Default::default(),
+        );
         assert_eq!(s.get("r"), Some(&vec![None, Some(8), None]));
         assert_eq!(s.get("y"), Some(&vec![None, None, Some(8)]));
     }
