@@ -110,7 +110,8 @@ fn pieces(
     Some((axis, out))
 }
 
-/// `Gather`s and `Slice`s covering a value along one axis into one `Split`; returns how many
+/// `Gather`s and `Slice`s covering a value of `g` (an input, an initializer or a node's
+/// output, not an enclosing graph's value) along one axis into one `Split`; returns how many
 /// values were split.
 pub(super) fn slice_to_split(model: &Model, g: &mut GraphProto) -> usize {
     if model.opset < 13 {
@@ -134,10 +135,14 @@ pub(super) fn slice_to_split(model: &Model, g: &mut GraphProto) -> usize {
         let from_shape = producer
             .get(v)
             .is_some_and(|&p| is_onnx(&g.node[p], "Shape"));
+        // As ORT: values of this graph only (an enclosing graph's weight is folding's).
+        let here = producer.contains_key(v)
+            || g.input.iter().any(|i| i.name == v)
+            || g.initializer.iter().any(|t| t.name == v);
         let Some(shape) = shapes.get(v) else {
             continue;
         };
-        if ks.len() < 2 || from_shape {
+        if ks.len() < 2 || from_shape || !here {
             continue;
         }
         if let Some((axis, p)) = pieces(model, g, v, ks, shape) {
@@ -330,11 +335,10 @@ mod tests {
         assert!(!kept(cuts(), &unknown));
     }
 
-    /// Each branch of an `If` cuts the enclosing graph's `x` [2, 6] into 0..2 and 2..6 along
-    /// axis 1 and joins the pieces the other way round: the branch knows `x`'s shape only from
-    /// the enclosing graph.
-    #[test]
-    fn a_branch_cuts_a_value_of_the_enclosing_graph_by_its_known_shape() {
+    /// The branches of an `If` on `x` [2, 6] of the enclosing graph: each cuts `cut(x)` into
+    /// 0..2 and 2..6 along axis 1 and joins the pieces the other way round; the ops each
+    /// branch has after `extended`.
+    fn branch_ops(cut: &dyn Fn(&str) -> Vec<NodeProto>) -> Vec<Vec<String>> {
         let branch = |b: &str| {
             let n = |s: &str| format!("{b}.{s}");
             let mut join = node(&n("j"), "Concat", "", &[&n("b"), &n("a")], &[&n("y")]);
@@ -344,29 +348,33 @@ mod tests {
                 i: 1,
                 ..Default::default()
             });
+            let mut nodes = cut(b);
+            let v = nodes
+                .last()
+                .map_or("x".to_string(), |c| c.output[0].clone());
+            let (zero, one, two, six) = (n("zero"), n("one"), n("two"), n("six"));
+            nodes.push(node(
+                &n("s1"),
+                "Slice",
+                "",
+                &[&v, &zero, &two, &one],
+                &[&n("a")],
+            ));
+            nodes.push(node(
+                &n("s2"),
+                "Slice",
+                "",
+                &[&v, &two, &six, &one],
+                &[&n("b")],
+            ));
+            nodes.push(join);
             GraphProto {
-                node: vec![
-                    node(
-                        &n("s1"),
-                        "Slice",
-                        "",
-                        &["x", &n("zero"), &n("two"), &n("one")],
-                        &[&n("a")],
-                    ),
-                    node(
-                        &n("s2"),
-                        "Slice",
-                        "",
-                        &["x", &n("two"), &n("six"), &n("one")],
-                        &[&n("b")],
-                    ),
-                    join,
-                ],
+                node: nodes,
                 initializer: vec![
-                    ints(&n("zero"), vec![1], &[0]),
-                    ints(&n("one"), vec![1], &[1]),
-                    ints(&n("two"), vec![1], &[2]),
-                    ints(&n("six"), vec![1], &[6]),
+                    ints(&zero, vec![1], &[0]),
+                    ints(&one, vec![1], &[1]),
+                    ints(&two, vec![1], &[2]),
+                    ints(&six, vec![1], &[6]),
                 ],
                 output: vec![tensor_vi(&n("y"), 1)],
                 ..Default::default()
@@ -377,15 +385,33 @@ mod tests {
         g.input = vec![shaped_vi("x", 1, &[2, 6]), shaped_vi("cond", 9, &[])];
         optimize(&mut m, Path::new("m.onnx"), GraphOptimization::Extended);
         let g = m.graph.unwrap();
-        for a in &g.node[0].attribute {
-            let ops: Vec<&str> =
-                a.g.as_ref()
-                    .unwrap()
-                    .node
-                    .iter()
-                    .map(|n| n.op_type.as_str())
-                    .collect();
-            assert_eq!(ops, ["Split", "Concat"], "{}", a.name);
+        let ops = |g: &GraphProto| g.node.iter().map(|n| n.op_type.clone()).collect();
+        g.node[0]
+            .attribute
+            .iter()
+            .map(|a| ops(a.g.as_ref().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn a_branch_cuts_its_own_value_by_a_shape_only_the_enclosing_graph_knows() {
+        // -x, computed in the branch: cut.
+        let neg = |b: &str| {
+            vec![node(
+                &format!("{b}.neg"),
+                "Neg",
+                "",
+                &["x"],
+                &[&format!("{b}.x")],
+            )]
+        };
+        for ops in branch_ops(&neg) {
+            assert_eq!(ops, ["Neg", "Split", "Concat"]);
+        }
+        // x itself, the enclosing graph's value: left (as ORT; an enclosing graph's weight is
+        // for folding).
+        for ops in branch_ops(&|_| Vec::new()) {
+            assert_eq!(ops, ["Slice", "Slice", "Concat"]);
         }
     }
 }
