@@ -58,6 +58,7 @@ pub(super) fn eval(
         "Transpose" => transpose(input(0)?, attr_ints(n, "perm")),
         "ConstantOfShape" => constant_of_shape(&ints(0)?, attr(n, "value"), loc),
         "Add" | "Sub" | "Mul" | "Div" => binary(&n.op_type, input(0)?, input(1)?),
+        "Neg" => neg(input(0)?),
         _ => None,
     }
 }
@@ -442,6 +443,23 @@ fn binary(op: &str, a: &Value, b: &Value) -> Option<Value> {
     Value::new(a.dtype, dims, data)
 }
 
+/// `Neg` of a float or integer tensor (an integer that has no negation in its type does not
+/// fold).
+fn neg(a: &Value) -> Option<Value> {
+    let mut data = Vec::with_capacity(a.data.len());
+    for i in 0..a.count() {
+        match (a.dtype, read(a, i)?) {
+            (dtype::FLOAT, Num::Float(x)) => data.extend_from_slice(&(-(x as f32)).to_le_bytes()),
+            (dtype::DOUBLE, Num::Float(x)) => data.extend_from_slice(&(-x).to_le_bytes()),
+            (dtype::INT32 | dtype::INT64, Num::Int(x)) => {
+                write(Num::Int(-x), a.dtype, &mut data).filter(|_| fits(-x, a.dtype))?;
+            }
+            _ => return None,
+        }
+    }
+    Value::new(a.dtype, a.dims.clone(), data)
+}
+
 /// `x op y` in the precision of `T` (one IEEE operation).
 fn arith<
     T: std::ops::Add<Output = T>
@@ -651,6 +669,19 @@ mod tests {
         assert!(
             run(&add, &[Some(&a), Some(&floats(&[1], &[1.0]))]).is_none(),
             "types differ"
+        );
+    }
+
+    #[test]
+    fn neg_of_integers_and_floats() {
+        let n = node("n", "Neg", "", &["x"], &["y"]);
+        let got = run(&n, &[Some(&ints(&[2], &[-1, 3]))]).unwrap();
+        assert_eq!(got, ints(&[2], &[1, -3]));
+        let got = run(&n, &[Some(&floats(&[2], &[0.0, 1.5]))]).unwrap();
+        assert_eq!(got.floats().unwrap()[1], -1.5);
+        assert!(
+            got.floats().unwrap()[0].is_sign_negative(),
+            "-0.0, as the kernel writes"
         );
     }
 
