@@ -5,7 +5,7 @@
 
 use super::super::node::{attr, in_onnx};
 use super::super::value::dtype;
-use crate::model::onnx::{type_proto, GraphProto, NodeProto};
+use crate::model::onnx::{type_proto, GraphProto, NodeProto, ValueInfoProto};
 use std::collections::{HashMap, HashSet};
 
 /// How an operator's outputs get their element type.
@@ -162,6 +162,34 @@ fn rule(n: &NodeProto) -> Option<Rule> {
     })
 }
 
+/// The element type `vi` states for a tensor (`None`: not a tensor, or 0, unknown).
+fn stated_type(vi: &ValueInfoProto) -> Option<i32> {
+    match vi.r#type.as_ref()?.value.as_ref()? {
+        type_proto::Value::TensorType(t) if t.elem_type != 0 => Some(t.elem_type),
+        _ => None,
+    }
+}
+
+/// The types of an `If`'s outputs, from its branches (what a branch states for an output, else
+/// what its operators fix), `outer` holding the types of the values the branches may read.
+fn branch_output_types(n: &NodeProto, outer: &HashMap<String, i32>) -> Vec<Option<i32>> {
+    let branches: Vec<&GraphProto> = ["then_branch", "else_branch"]
+        .iter()
+        .filter_map(|b| attr(n, b).and_then(|a| a.g.as_ref()))
+        .collect();
+    let mut types: Vec<Option<i32>> = vec![None; n.output.len()];
+    for b in branches {
+        if types.iter().all(Option::is_some) {
+            break;
+        }
+        let known = elem_types(b, outer);
+        for (t, vi) in types.iter_mut().zip(&b.output) {
+            *t = t.or_else(|| known.get(&vi.name).copied().filter(|&t| t != 0));
+        }
+    }
+    types
+}
+
 /// Element types of `g`'s values that the model states or its operators fix (0: unknown, not
 /// recorded), with `outer`, the types of the enclosing graphs' values, which `g` may read.
 pub(in crate::optimize) fn elem_types(
@@ -171,19 +199,24 @@ pub(in crate::optimize) fn elem_types(
     let mut out = outer.clone();
     let mut stated = HashSet::new();
     for vi in g.input.iter().chain(&g.value_info).chain(&g.output) {
-        if let Some(type_proto::Value::TensorType(t)) =
-            vi.r#type.as_ref().and_then(|t| t.value.as_ref())
-        {
-            if t.elem_type != 0 {
-                out.insert(vi.name.clone(), t.elem_type);
-                stated.insert(vi.name.as_str());
-            }
+        if let Some(t) = stated_type(vi) {
+            out.insert(vi.name.clone(), t);
+            stated.insert(vi.name.as_str());
         }
     }
     for t in &g.initializer {
         out.insert(t.name.clone(), t.data_type);
     }
     for n in &g.node {
+        if in_onnx(n) && n.op_type == "If" {
+            let types = branch_output_types(n, &out);
+            for (o, t) in n.output.iter().zip(types) {
+                if let Some(t) = t.filter(|_| !stated.contains(o.as_str())) {
+                    out.insert(o.clone(), t);
+                }
+            }
+            continue;
+        }
         let Some(rule) = rule(n) else { continue };
         let (outputs, ty) = match rule {
             Rule::Input(i) => (1, n.input.get(i).and_then(|i| out.get(i)).copied()),
@@ -247,5 +280,35 @@ mod tests {
         assert_eq!(ty("y_c"), Some(dtype::FLOAT));
         assert_eq!(ty("mystery"), None);
         assert_eq!(ty("custom"), None);
+    }
+
+    #[test]
+    fn an_if_has_the_types_of_its_branches_outputs() {
+        use crate::tests::support::onnx_protos::{if_node, tensor_vi};
+        let branch = |b: &str| GraphProto {
+            node: vec![node(b, "Shape", "", &["x"], &[b])],
+            output: vec![tensor_vi(b, dtype::INT64)],
+            ..Default::default()
+        };
+        let m = float_model(vec![if_node("cond", branch)]);
+        let types = elem_types(m.graph.as_ref().unwrap(), &HashMap::new());
+        assert_eq!(
+            types.get("y"),
+            Some(&dtype::FLOAT),
+            "the graph output's stated type wins"
+        );
+        let mut m = m;
+        m.graph.as_mut().unwrap().output.clear();
+        let types = elem_types(m.graph.as_ref().unwrap(), &HashMap::new());
+        assert_eq!(types.get("y"), Some(&dtype::INT64));
+        // Not stated: what the branch's operators fix.
+        let unstated = |b: &str| GraphProto {
+            output: vec![tensor_vi(b, 0)],
+            ..branch(b)
+        };
+        let mut m = float_model(vec![if_node("cond", unstated)]);
+        m.graph.as_mut().unwrap().output.clear();
+        let types = elem_types(m.graph.as_ref().unwrap(), &HashMap::new());
+        assert_eq!(types.get("y"), Some(&dtype::INT64));
     }
 }
