@@ -20,6 +20,7 @@ mod attention;
 mod bias_gelu;
 mod cse;
 mod eliminate;
+mod facts;
 mod fold;
 mod fuse;
 mod gelu;

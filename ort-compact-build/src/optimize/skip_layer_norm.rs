@@ -12,40 +12,34 @@
 //! one output, and sums read only by the pattern. ε is always written out: ORT's fusion gives a
 //! `LayerNormalization` without one SkipLayerNormalization's default 1e-12 instead of 1e-5.
 
+use super::facts::Facts;
 use super::fuse::MS_DOMAIN;
 use super::node::{attr, attr_int, float_attr, is_onnx};
-use super::uses::{constant, disjoint, producer_index, remove, Uses};
+use super::uses::{disjoint, remove};
 use super::value::dtype;
 use super::Model;
 use crate::model::onnx::{GraphProto, NodeProto};
-use std::collections::HashMap;
+use std::ops::Deref;
 
 /// `LayerNormalization`'s ε when the attribute is absent.
 const DEFAULT_EPSILON: f32 = 1e-5;
 
-type Shapes = HashMap<String, Vec<Option<i64>>>;
+/// What matching needs of the graph, and the matchers of this fusion's parts.
+struct Cx<'g>(Facts<'g>);
 
-/// What matching needs of the graph.
-struct Cx<'g> {
-    model: &'g Model,
-    g: &'g GraphProto,
-    uses: Uses,
-    producer: HashMap<&'g str, usize>,
-    types: HashMap<String, i32>,
-    shapes: Shapes,
+impl<'g> Deref for Cx<'g> {
+    type Target = Facts<'g>;
+    fn deref(&self) -> &Facts<'g> {
+        &self.0
+    }
 }
 
 impl<'g> Cx<'g> {
-    /// The `Add` writing `value` when only one node reads `value` and it is no graph output.
+    /// The `Add` of two inputs writing `value` when only one node reads `value` and it is no
+    /// graph output.
     fn private_add(&self, value: &str) -> Option<usize> {
-        let k = *self.producer.get(value)?;
-        let n = &self.g.node[k];
-        let private = self.uses.readers(value) == 1 && !self.uses.observed(value);
-        (private && is_onnx(n, "Add") && n.input.len() == 2).then_some(k)
-    }
-
-    fn shape(&self, v: &str) -> Option<&[Option<i64>]> {
-        self.shapes.get(v).map(|s| s.as_slice())
+        let (k, n) = self.private(value, "Add")?;
+        (n.input.len() == 2).then_some(k)
     }
 
     /// Whether `a` and `b` are float of rank 3 and the same fully known shape.
@@ -73,7 +67,7 @@ impl<'g> Cx<'g> {
         let n = &self.g.node[k];
         (0..2).rev().find_map(|i| {
             let (a, c) = (n.input[1 - i].as_str(), n.input[i].as_str());
-            let is_constant = constant(self.g, &self.model.loc, c).is_some();
+            let is_constant = self.constant(c).is_some();
             let rank3 = self.shape(a).is_some_and(|s| s.len() == 3);
             (is_constant && rank3 && self.last_axis_vector(c, width)).then_some((a, c, k))
         })
@@ -93,14 +87,7 @@ struct Fusion {
 /// returns how many.
 pub(super) fn skip_layer_norm(model: &Model, g: &mut GraphProto) -> usize {
     let fusions = {
-        let cx = Cx {
-            model,
-            g,
-            uses: Uses::of(g),
-            producer: producer_index(g),
-            types: model.types(g),
-            shapes: model.shapes(g),
-        };
+        let cx = Cx(Facts::of(model, g));
         let found = (0..g.node.len()).filter_map(|k| matched(&cx, k));
         disjoint(found, |f| &f.gone)
     };

@@ -17,29 +17,30 @@
 //! masks that broadcast are left alone. The nodes of the mask formula stay while other readers
 //! need them (one mask serves every layer of a model).
 
+use super::facts::Facts;
 use super::fuse::MS_DOMAIN;
-use super::infer::Shape;
 use super::node::{attr_int, attr_ints, float_attr, int_attr, is_onnx};
 use super::product::near;
-use super::uses::{constant, disjoint, fresh, producer_index, remove, Uses};
+use super::uses::{disjoint, fresh, remove};
 use super::value::{dtype, Value};
 use super::Model;
 use crate::model::onnx::{GraphProto, NodeProto};
 use std::collections::{HashMap, HashSet};
+use std::ops::Deref;
 
 /// `perm` of the query's and value's `Transpose` (and of the context's, back).
 const HEADS_FIRST: [i64; 4] = [0, 2, 1, 3];
 /// `perm` of the key's `Transpose`: heads first, then the key transposed for the product.
 const KEY_TRANSPOSED: [i64; 4] = [0, 2, 3, 1];
 
-/// What matching needs of the graph.
-struct Cx<'g> {
-    model: &'g Model,
-    g: &'g GraphProto,
-    uses: Uses,
-    producer: HashMap<&'g str, usize>,
-    types: HashMap<String, i32>,
-    shapes: HashMap<String, Shape>,
+/// What matching needs of the graph, and the matchers of this fusion's parts.
+struct Cx<'g>(Facts<'g>);
+
+impl<'g> Deref for Cx<'g> {
+    type Target = Facts<'g>;
+    fn deref(&self) -> &Facts<'g> {
+        &self.0
+    }
 }
 
 /// One query, key or value projection: `Transpose(Reshape(root · weight + bias))`.
@@ -74,34 +75,11 @@ struct Fusion {
 }
 
 impl<'g> Cx<'g> {
-    /// The node writing `value` when it is `op`, only one node reads `value` and it is no graph
-    /// output: (its index, the node).
-    fn private(&self, value: &str, op: &str) -> Option<(usize, &'g NodeProto)> {
-        let k = *self.producer.get(value)?;
-        let n = &self.g.node[k];
-        let only = self.uses.readers(value) == 1 && !self.uses.observed(value);
-        (only && is_onnx(n, op)).then_some((k, n))
-    }
-
-    /// The node writing `value` when it is `op`, however many read `value`.
-    fn written_by(&self, value: &str, op: &str) -> Option<&'g NodeProto> {
-        let n = &self.g.node[*self.producer.get(value)?];
-        is_onnx(n, op).then_some(n)
-    }
-
-    fn constant(&self, name: &str) -> Option<Value> {
-        constant(self.g, &self.model.loc, name)
-    }
-
     /// `name` as a float constant of one element and rank 0 or 1.
     fn scalar(&self, name: &str) -> Option<f64> {
         let v = self.constant(name)?;
         let fits = v.dtype == dtype::FLOAT && v.count() == 1 && v.dims.len() <= 1;
         fits.then(|| v.as_f64())?
-    }
-
-    fn shape(&self, value: &str) -> Option<&[Option<i64>]> {
-        self.shapes.get(value).map(Vec::as_slice)
     }
 
     /// The target shape of a `Reshape` that copies or keeps `x`'s first two dimensions
@@ -226,14 +204,7 @@ fn same_extent(m: Option<i64>, x: Option<i64>) -> bool {
 /// Multi-head self-attention subgraphs of `g` into `Attention`; returns how many.
 pub(super) fn attention(model: &Model, g: &mut GraphProto) -> usize {
     let fusions = {
-        let cx = Cx {
-            model,
-            g,
-            uses: Uses::of(g),
-            producer: producer_index(g),
-            types: model.types(g),
-            shapes: model.shapes(g),
-        };
+        let cx = Cx(Facts::of(model, g));
         let found = (0..g.node.len()).filter_map(|k| matched(&cx, k));
         disjoint(found, |f| &f.gone)
     };
