@@ -12,6 +12,10 @@ use std::ffi::OsString;
 pub const CACHE_DIR: &str = "ORT_COMPACT_CACHE_DIR";
 /// An existing ONNX Runtime 1.21.0 source checkout to use instead of Debian's source tarball.
 pub const ORT_SOURCE_DIR: &str = "ORT_COMPACT_ORT_SOURCE_DIR";
+/// Mirrors holding the pinned source archives, tried in order before apt: `http(s)://` base
+/// URLs, `file://` URLs or directories, separated by spaces; each a Debian mirror (archives under
+/// `pool/`) or flat (the files side by side).
+pub const MIRROR: &str = "ORT_COMPACT_MIRROR";
 /// Set to `1` to forbid all downloads (archives must already be in the cache).
 pub const OFFLINE: &str = "ORT_COMPACT_OFFLINE";
 /// Path of the `emcc` to use.

@@ -196,6 +196,27 @@ pub enum Error {
         /// Actual hash.
         actual: String,
     },
+    /// Pinned source archives could not be found in the cache, a mirror or apt.
+    #[error("{} pinned source archive(s) could not be found:\n{listing}{hint}", files.len())]
+    ArchivesUnavailable {
+        /// The archives' file names.
+        files: Vec<String>,
+        /// Each file with its sha256, its path in a Debian mirror and what was tried.
+        listing: String,
+        /// How to provide them.
+        hint: String,
+    },
+    /// A mirror (`ORT_COMPACT_MIRROR`, `Builder::mirror`) that cannot be used.
+    #[error(
+        "mirror '{spec}' cannot be used: {reason}. A mirror is an http:// or https:// base URL, \
+         a file:// URL or a directory"
+    )]
+    BadMirror {
+        /// The mirror as given.
+        spec: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A source archive is missing and could not be fetched.
     #[error("source archive {} is missing: {hint}", path.display())]
     MissingArchive {

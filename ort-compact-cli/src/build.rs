@@ -64,6 +64,11 @@ pub struct Args {
     /// Never download sources.
     #[arg(long)]
     offline: bool,
+    /// Also look for the pinned source archives here, after $ORT_COMPACT_MIRROR and before apt
+    /// (repeatable): an http(s):// base URL, a file:// URL or a directory, laid out as a Debian
+    /// mirror (archives under pool/) or flat.
+    #[arg(long, value_name = "URL|DIR")]
+    mirror: Vec<String>,
     /// No progress messages.
     #[arg(short, long)]
     quiet: bool,
@@ -119,6 +124,9 @@ pub fn run(args: Args) -> Result<()> {
     }
     if args.offline {
         b.offline(true);
+    }
+    for m in &args.mirror {
+        b.mirror(m);
     }
     if let Some(dir) = &args.bundle {
         b.bundle(dir);

@@ -13,6 +13,11 @@ pub struct Args {
     /// Never download: every archive must already be in `<cache>/downloads`.
     #[arg(long)]
     offline: bool,
+    /// Also look for the pinned archives here, after $ORT_COMPACT_MIRROR and before apt
+    /// (repeatable): an http(s):// base URL, a file:// URL or a directory, laid out as a Debian
+    /// mirror (archives under pool/) or flat.
+    #[arg(long, value_name = "URL|DIR")]
+    mirror: Vec<String>,
     /// Use this pin file instead of the bundled vendor/pins.toml.
     #[arg(long)]
     pins: Option<PathBuf>,
@@ -29,10 +34,13 @@ pub fn run(args: Args) -> Result<()> {
     }
     let mut p = Provisioner::from_environment();
     if let Some(dir) = args.cache_dir {
-        p = Provisioner::new(dir);
+        p.cache_root(dir);
     }
     if args.offline {
         p.offline(true);
+    }
+    for m in args.mirror {
+        p.mirror(m);
     }
     if let Some(path) = args.pins {
         p.pins(Pins::load(&path)?);

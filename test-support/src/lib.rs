@@ -3,6 +3,7 @@
 //! tests): the oracle corpus made by Python onnxruntime 1.21.0 ([`oracle`]) and the real
 //! models, reference outputs and node drivers of the verify tests ([`verify`]).
 
+pub mod mirror;
 pub mod oracle;
 pub mod verify;
 

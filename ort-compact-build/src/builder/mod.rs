@@ -45,6 +45,7 @@ pub struct Builder {
     optimize: Option<Optimize>,
     verify: bool,
     offline: Option<bool>,
+    mirrors: Vec<String>,
     progress: Option<ProgressMode>,
     cargo_metadata: Option<bool>,
     compressed_sizes: Option<bool>,
@@ -105,6 +106,7 @@ impl Builder {
             optimize: None,
             verify: true,
             offline: None,
+            mirrors: Vec::new(),
             progress: None,
             cargo_metadata: None,
             compressed_sizes: None,
@@ -182,6 +184,14 @@ impl Builder {
     /// Forbid downloads (default: `ORT_COMPACT_OFFLINE`).
     pub fn offline(&mut self, on: bool) -> &mut Self {
         self.offline = Some(on);
+        self
+    }
+
+    /// Also look for the pinned source archives at `mirror` (after those of
+    /// `ORT_COMPACT_MIRROR`, before apt): an `http://` or `https://` base URL, a `file://` URL or a
+    /// directory, laid out as a Debian mirror (archives under `pool/`) or flat. Repeatable.
+    pub fn mirror(&mut self, mirror: impl Into<String>) -> &mut Self {
+        self.mirrors.push(mirror.into());
         self
     }
 
@@ -391,6 +401,9 @@ impl Builder {
         let mut provisioner = Provisioner::from_env(&env);
         provisioner.cache_root(&cache_root);
         provisioner.offline(self.offline.unwrap_or_else(|| env.flag(env::OFFLINE)));
+        for m in &self.mirrors {
+            provisioner.mirror(m);
+        }
         provisioner.progress(progress.clone());
 
         let runtime = RuntimeCache {

@@ -13,10 +13,16 @@
 //! # Ok::<(), ort_compact_build::Error>(())
 //! ```
 
+mod download;
 mod extract;
 mod fetch;
+mod mirror;
 pub mod pins;
+#[cfg(test)]
+mod tests;
 
+use fetch::Fetcher;
+pub use mirror::Mirror;
 pub use pins::Pins;
 
 use crate::cache::{self, DirLock};
@@ -77,6 +83,7 @@ impl SourceTree {
 pub struct Provisioner {
     cache_dir: PathBuf,
     offline: bool,
+    mirrors: Vec<String>,
     ort_source_dir: Option<PathBuf>,
     pins: Option<Pins>,
     progress: Progress,
@@ -88,6 +95,7 @@ impl Provisioner {
         Provisioner {
             cache_dir: cache_dir.into(),
             offline: false,
+            mirrors: Vec::new(),
             ort_source_dir: None,
             pins: None,
             progress: Progress::default(),
@@ -95,7 +103,7 @@ impl Provisioner {
     }
 
     /// A provisioner configured from the environment (`ORT_COMPACT_CACHE_DIR`,
-    /// `ORT_COMPACT_OFFLINE`, `ORT_COMPACT_ORT_SOURCE_DIR`).
+    /// `ORT_COMPACT_OFFLINE`, `ORT_COMPACT_MIRROR`, `ORT_COMPACT_ORT_SOURCE_DIR`).
     pub fn from_environment() -> Self {
         Self::from_env(&Env::new())
     }
@@ -104,6 +112,10 @@ impl Provisioner {
     pub(crate) fn from_env(env: &Env) -> Self {
         let mut p = Provisioner::new(cache::root(env));
         p.offline = env.flag(env::OFFLINE);
+        if let Some(list) = env.get(env::MIRROR) {
+            let list = list.to_string_lossy();
+            p.mirrors = list.split_whitespace().map(str::to_string).collect();
+        }
         p.ort_source_dir = env.get(env::ORT_SOURCE_DIR).map(PathBuf::from);
         p
     }
@@ -117,6 +129,15 @@ impl Provisioner {
     /// Forbid downloads: every archive must already be in `<cache>/downloads`.
     pub fn offline(&mut self, offline: bool) -> &mut Self {
         self.offline = offline;
+        self
+    }
+
+    /// Also look for the pinned archives at `mirror`, after the mirrors named before and before
+    /// apt: an `http://` or `https://` base URL, a `file://` URL or a directory, laid out as a
+    /// Debian mirror (each archive at its `pool/` path) or flat. A mirror that cannot be used
+    /// is an [`Error::BadMirror`] when provisioning.
+    pub fn mirror(&mut self, mirror: impl Into<String>) -> &mut Self {
+        self.mirrors.push(mirror.into());
         self
     }
 
@@ -168,6 +189,11 @@ impl Provisioner {
 
     /// Assemble the tree if needed and return it.
     pub fn provision(&self) -> Result<SourceTree> {
+        let mirrors = self
+            .mirrors
+            .iter()
+            .map(|m| Mirror::parse(m))
+            .collect::<Result<Vec<_>>>()?;
         let pins = self.current_pins()?;
         let key = self.key(&pins)?;
         let sources = self.cache_dir.join("sources");
@@ -176,7 +202,7 @@ impl Provisioner {
             let _lock = DirLock::acquire(&sources)?;
             if !final_dir.is_dir() {
                 cache::remove_stale_temps(&sources, ".tmp-");
-                self.assemble(&pins, &sources, &final_dir)?;
+                self.assemble(&pins, &mirrors, &sources, &final_dir)?;
             }
         }
         // Build directories record source paths: always hand out the real path.
@@ -186,7 +212,7 @@ impl Provisioner {
     }
 
     fn key(&self, pins: &Pins) -> Result<String> {
-        let mut material = format!("layout {LAYOUT_VERSION}\n{}\n", pins.text);
+        let mut material = format!("layout {LAYOUT_VERSION}\n{}\n", pins.key_text());
         for p in &pins.patches {
             if let Some(file) = &p.file {
                 let path = pins.resolve(file);
@@ -209,9 +235,27 @@ impl Provisioner {
         Ok(sha256_bytes(material.as_bytes())[..16].to_string())
     }
 
-    fn assemble(&self, pins: &Pins, sources: &Path, final_dir: &Path) -> Result<()> {
+    fn assemble(
+        &self,
+        pins: &Pins,
+        mirrors: &[Mirror],
+        sources: &Path,
+        final_dir: &Path,
+    ) -> Result<()> {
         let downloads = self.cache_dir.join("downloads");
         std::fs::create_dir_all(&downloads).map_err(|e| Error::io("creating", &downloads, e))?;
+        let archived: Vec<&pins::PinnedSource> = pins
+            .sources
+            .iter()
+            .filter(|s| s.from.is_none() && !self.overrides(s))
+            .collect();
+        let fetcher = Fetcher::new(&downloads, self.offline, mirrors, &self.progress);
+        let paths = fetcher.ensure_all(&archived)?;
+        let archives: BTreeMap<&str, PathBuf> = archived
+            .iter()
+            .map(|s| s.name.as_str())
+            .zip(paths)
+            .collect();
         let tmp = tempfile::Builder::new()
             .prefix(".tmp-")
             .tempdir_in(sources)
@@ -249,10 +293,12 @@ impl Provisioner {
                 extract::copy_tree(&src, &dest)?;
                 continue;
             }
-            let archive = fetch::ensure_archive(s, &downloads, self.offline)?;
+            let Some(archive) = archives.get(s.name.as_str()) else {
+                continue;
+            };
             self.progress
                 .say(format!("unpacking {} {}", s.name, s.version));
-            extract::unpack(&archive, &dest, &s.include, s.root.as_deref(), &log)?;
+            extract::unpack(archive, &dest, &s.include, s.root.as_deref(), &log)?;
             if let Some(overlay) = &s.overlay {
                 extract::copy_tree(&pins.resolve(overlay), &dest)?;
             }
@@ -288,6 +334,13 @@ impl Provisioner {
         self.progress
             .say(format!("sources ready in {}", final_dir.display()));
         Ok(())
+    }
+}
+
+impl Provisioner {
+    /// Whether `s` comes from the user's checkout instead of its archive.
+    fn overrides(&self, s: &pins::PinnedSource) -> bool {
+        s.name == "onnxruntime" && self.ort_source_dir.is_some()
     }
 }
 

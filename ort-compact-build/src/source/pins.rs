@@ -53,6 +53,12 @@ pub struct PinnedSource {
     /// sha256 of the archive.
     #[serde(default)]
     pub sha256: Option<String>,
+    /// The archive's path below a Debian mirror's base (`pool/main/o/onnxruntime/<file>`).
+    /// Derived from `debian` when absent, which works for source packages; a binary package's
+    /// pool directory is named after its source package, so its pin states the path. Where an
+    /// archive comes from does not change it (its sha256 is pinned): not part of the tree key.
+    #[serde(default)]
+    pub pool: Option<String>,
     /// For binary packages: paths inside the package to keep.
     #[serde(default)]
     pub include: Vec<String>,
@@ -149,6 +155,10 @@ impl Pins {
                     }
                     s.debian_ref_from(d)
                         .map_err(|r| bad(format!("source '{}': {r}", s.name)))?;
+                    if let Some(pool) = &s.pool {
+                        check_pool_path(pool, s.file.as_deref().unwrap_or_default())
+                            .map_err(|r| bad(format!("source '{}': {r}", s.name)))?;
+                    }
                 }
                 _ => {
                     return Err(bad(format!(
@@ -174,6 +184,19 @@ impl Pins {
         Ok(pins)
     }
 
+    /// The pin file's text as far as it decides the source tree: without `pool` lines, which
+    /// only say where an archive can be found.
+    pub fn key_text(&self) -> String {
+        let is_pool = |line: &str| {
+            let rest = line.trim_start().strip_prefix("pool");
+            rest.is_some_and(|r| r.trim_start().starts_with('='))
+        };
+        self.text
+            .split_inclusive('\n')
+            .filter(|l| !is_pool(l))
+            .collect()
+    }
+
     /// Resolve a path relative to the pin file's directory.
     pub fn resolve(&self, rel: &str) -> PathBuf {
         match &self.base_dir {
@@ -189,6 +212,25 @@ impl PinnedSource {
         self.debian
             .as_deref()
             .and_then(|d| self.debian_ref_from(d).ok())
+    }
+
+    /// The archive's path below a Debian mirror's base (`pool/…/<file>`): the pinned `pool`,
+    /// else derived from the source package's name (Debian files a package `foo` under
+    /// `pool/main/f/foo/`, a `libfoo` under `pool/main/libf/libfoo/`). `None` for a binary
+    /// package without `pool`, or a source without an archive.
+    pub fn pool_path(&self) -> Option<String> {
+        if let Some(p) = &self.pool {
+            return Some(p.clone());
+        }
+        let (deb, file) = (self.debian_ref()?, self.file.as_deref()?);
+        let package = &deb.package;
+        let prefix = if package.starts_with("lib") && package.len() > 3 {
+            &package[..4]
+        } else {
+            package.get(..1)?
+        };
+        deb.is_source
+            .then(|| format!("pool/main/{prefix}/{package}/{file}"))
     }
 
     fn debian_ref_from(&self, d: &str) -> std::result::Result<DebianRef, String> {
@@ -214,4 +256,18 @@ impl PinnedSource {
             version: version.into(),
         })
     }
+}
+
+/// Checks a pinned `pool` path: relative, below `pool/`, no `..`, ending in the archive's name.
+fn check_pool_path(pool: &str, file: &str) -> std::result::Result<(), String> {
+    let parts: Vec<&str> = pool.split('/').collect();
+    let plain = parts
+        .iter()
+        .all(|p| !p.is_empty() && *p != "." && *p != "..");
+    if parts.first() != Some(&"pool") || !plain || parts.last() != Some(&file) {
+        return Err(format!(
+            "pool = '{pool}' is not 'pool/<section>/<dir>/<package>/{file}'"
+        ));
+    }
+    Ok(())
 }
