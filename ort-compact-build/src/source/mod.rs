@@ -2,7 +2,8 @@
 //!
 //! [`Provisioner::provision`] assembles, once per pin set, a tree
 //! `<cache>/sources/<key>/{onnxruntime,abseil,protobuf,…}`: each archive named in the pin file
-//! (`vendor/pins.toml`) is fetched from Debian's archive if missing, checked against its sha256,
+//! (`vendor/pins.toml`) is fetched if missing (from the mirrors the user names, else through
+//! apt; see `fetch`), checked against its sha256,
 //! unpacked, patched, and the whole tree is renamed into place only when complete. Running it again
 //! with everything present only computes the key and returns.
 //!
