@@ -100,10 +100,6 @@ impl<'a> Fetcher<'a> {
             verify(&path, sha)?;
             return Ok(Ok(path));
         }
-        if self.offline {
-            let why = format!("not downloaded: {} is set", crate::env::OFFLINE);
-            return Ok(Err(Missing::of(pin, vec![why])));
-        }
         let partial = self.downloads.join(format!("{file}.partial"));
         let mut tried = Vec::new();
         let pool = pin.pool_path();
@@ -112,10 +108,21 @@ impl<'a> Fetcher<'a> {
             .iter()
             .flat_map(|m| m.places(pool.as_deref(), file));
         for place in places {
+            if self.offline && matches!(place, Place::Url(_)) {
+                tried.push(format!(
+                    "{place}: not downloaded, {} is set",
+                    crate::env::OFFLINE
+                ));
+                continue;
+            }
             match self.fetch(&place, &partial, sha) {
                 Ok(()) => return self.keep(&partial, &path, &place, &tried).map(Ok),
                 Err(why) => tried.push(format!("{place}: {why}")),
             }
+        }
+        if self.offline {
+            tried.push(format!("apt: not asked, {} is set", crate::env::OFFLINE));
+            return Ok(Err(Missing::of(pin, tried)));
         }
         if !self.apt {
             return Ok(Err(Missing::of(pin, tried)));
@@ -200,8 +207,10 @@ impl<'a> Fetcher<'a> {
         let downloads = self.downloads.display();
         let hint = if self.offline {
             format!(
-                "Offline mode ({}) forbids downloads: unset it, or put the files into {downloads}",
-                crate::env::OFFLINE
+                "Offline mode ({}) forbids downloads: unset it, or put the files into \
+                 {downloads} or into a directory mirror ({})",
+                crate::env::OFFLINE,
+                crate::env::MIRROR
             )
         } else {
             format!(

@@ -259,3 +259,24 @@ fn a_mirror_of_unknown_scheme_is_a_typed_error() {
     assert!(matches!(err, Error::BadMirror { .. }), "{err:?}");
     assert!(err.to_string().contains("unknown scheme 'ftp'"), "{err}");
 }
+
+#[test]
+fn offline_takes_directory_mirrors_and_leaves_urls_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = Archive::new("fake-offline", 300);
+    let server = server_with(&a, tmp.path());
+    let flat = tmp.path().join("flat");
+    let offline = |mirrors: &[Mirror], downloads: &Path| {
+        Fetcher::new(downloads, true, mirrors, &Progress::default()).ensure_all(&[&a.pin])
+    };
+    let err = offline(&[url(&server, "/debian")], &tmp.path().join("d1")).unwrap_err();
+    assert!(server.log().is_empty(), "{:?}", server.log());
+    let msg = err.to_string();
+    assert!(
+        msg.contains("not downloaded, ORT_COMPACT_OFFLINE is set"),
+        "{msg}"
+    );
+    a.write(&flat);
+    let got = offline(&[Mirror::Dir(flat)], &tmp.path().join("d2")).unwrap();
+    assert_eq!(std::fs::read(&got[0]).unwrap(), a.bytes);
+}
