@@ -71,8 +71,25 @@ emcc_major() {
   emcc --version 2>/dev/null | head -n1 | sed -E 's/.* ([0-9]+)\.[0-9]+\.[0-9]+.*/\1/;t;s/.*/0/'
 }
 
+# What installing Emscripten from sid does to this system, said before it is done: sid's
+# Emscripten needs sid's C library and C++ runtime, so apt upgrades libc6, libstdc++6 and the
+# packages built against them to sid, and replaces libssl3 and others by their t64 successors.
+say_what_sid_changes() {
+  local sim upgrades removals libc
+  sim=$(apt-get "${APT_OPTS[@]}" -s install -t sid --no-install-recommends emscripten 2>/dev/null || true)
+  upgrades=$(awk '$1=="Inst" && $3 ~ /^\[/ {printf "%s ", $2}' <<<"$sim")
+  removals=$(awk '$1=="Remv" {printf "%s ", $2}' <<<"$sim")
+  libc=$(awk '$1=="Inst" && $2=="libc6" {gsub(/[\[\]()]/, "", $3); gsub(/[()]/, "", $4); print $3 " -> " $4; exit}' <<<"$sim")
+  log "No Emscripten >= 4 on PATH: installing Debian sid's. This changes the system beyond Emscripten:"
+  log "  upgraded to sid ($(wc -w <<<"$upgrades") packages${libc:+, libc6 $libc}): $upgrades"
+  [ -n "$removals" ] && log "  removed (replaced by their sid successors): $removals"
+  log "  To keep this system as it is, stop now and activate an emsdk (or a distribution Emscripten >= 4)"
+  log "  so that emcc is on PATH, then run this script again: it then installs no Emscripten."
+}
+
 if [ "$(emcc_major)" -lt 4 ]; then
   apt_update_once
+  say_what_sid_changes
   log "installing Emscripten from Debian sid (clang-21, lld-21, binaryen)"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${APT_OPTS[@]}" install -y -t sid \
     --no-install-recommends emscripten >/dev/null

@@ -22,6 +22,8 @@ pub const OFFLINE: &str = "ORT_COMPACT_OFFLINE";
 pub const EMCC: &str = "ORT_COMPACT_EMCC";
 /// Path of the `cmake` to use.
 pub const CMAKE: &str = "ORT_COMPACT_CMAKE";
+/// Path of the `protoc` (3.21) to use; without it one from `PATH` or built from the pinned sources.
+pub const PROTOC: &str = "ORT_COMPACT_PROTOC";
 /// Path of the `node` to use.
 pub const NODE: &str = "ORT_COMPACT_NODE";
 /// `size`, `balanced` or `speed`: what to optimise the kernels for (see [`crate::build::Optimize`]).

@@ -47,6 +47,9 @@ impl RuntimeCache {
         }
         cache::remove_stale_temps(&self.root, &format!(".tmp-{key}-"));
         let sources = provisioner.provision()?;
+        let mut tools = tools.clone();
+        tools.provide_protoc(&sources, provisioner.cache_dir(), progress)?;
+        let tools = &tools;
         let build_dir = BuildDir::open(&self.work, &sources, opts)?;
         progress.say("reducing kernel registrations");
         crate::reduce::write_reduced_sources(
@@ -144,7 +147,7 @@ mod tests {
             emcc: tool(Version(6, 0, 5)),
             cmake: tool(Version(3, 31, 10)),
             ninja: tool(Version(1, 11, 1)),
-            protoc: tool(Version(3, 21, 12)),
+            protoc: Some(tool(Version(3, 21, 12))),
             node: tool(Version(20, 0, 0)),
             closure_compiler: None,
             wasm_opt: None,

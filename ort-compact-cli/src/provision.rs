@@ -21,17 +21,18 @@ pub struct Args {
     /// Use this pin file instead of the bundled vendor/pins.toml.
     #[arg(long)]
     pins: Option<PathBuf>,
-    /// Only assemble sources; skip the toolchain check.
+    /// Only assemble sources; skip the toolchain check (and building protoc).
     #[arg(long)]
     skip_toolchain: bool,
 }
 
-/// Run the provisioning and print what was found.
+/// Run the provisioning (toolchain check, sources, protoc when none was found) and print what
+/// was found.
 pub fn run(args: Args) -> Result<()> {
-    if !args.skip_toolchain {
-        let tools = Toolchain::detect()?;
-        print!("{}", tools.summary());
-    }
+    let mut tools = match args.skip_toolchain {
+        false => Some(Toolchain::detect()?),
+        true => None,
+    };
     let mut p = Provisioner::from_environment();
     if let Some(dir) = args.cache_dir {
         p.cache_root(dir);
@@ -45,8 +46,13 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(path) = args.pins {
         p.pins(Pins::load(&path)?);
     }
-    p.progress(Progress::new(ProgressMode::Stderr));
+    let progress = Progress::new(ProgressMode::Stderr);
+    p.progress(progress.clone());
     let tree = p.provision()?;
+    if let Some(tools) = &mut tools {
+        tools.provide_protoc(&tree, p.cache_dir(), &progress)?;
+        print!("{}", tools.summary());
+    }
     println!("sources {} {}", tree.key(), tree.root().display());
     println!("onnxruntime {}", tree.ort_dir().display());
     for (name, dir) in tree.fetchcontent_dirs() {

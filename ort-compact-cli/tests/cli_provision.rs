@@ -1,6 +1,7 @@
 //! `ort-compact provision` on a host without apt: every pinned archive comes from a mirror (a
 //! loopback server in Debian's pool layout, 127.0.0.1 only) into a fresh cache, and the
-//! assembled tree is the one the apt path assembled, file for file.
+//! assembled tree is the one the apt path assembled, file for file. Without protoc: the pinned
+//! one is built and compiles ONNX's schema as Debian's protoc 3.21.12 does.
 
 use ort_compact_test_support::mirror::MirrorServer;
 use ort_compact_test_support::verify::{real_cache, workspace};
@@ -37,15 +38,17 @@ fn tree_root(stdout: &str) -> PathBuf {
     PathBuf::from(line.splitn(3, ' ').nth(2).unwrap())
 }
 
-/// A directory of links to every program on this PATH except apt's (`apt`, `apt-get`, …).
-fn path_without_apt(dir: &Path) -> OsString {
+/// A directory of links to every program on this PATH except those whose names start with one
+/// of `left_out` (`apt` leaves out `apt`, `apt-get`, …).
+fn path_without(dir: &Path, left_out: &[&str]) -> OsString {
     std::fs::create_dir_all(dir).unwrap();
     let path = std::env::var_os("PATH").unwrap_or_default();
     for d in std::env::split_paths(&path) {
         for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let name = entry.file_name();
             let link = dir.join(&name);
-            if !name.to_string_lossy().starts_with("apt") && !link.exists() {
+            let name_text = name.to_string_lossy();
+            if !left_out.iter().any(|p| name_text.starts_with(p)) && !link.exists() {
                 std::os::unix::fs::symlink(entry.path(), link).unwrap();
             }
         }
@@ -109,7 +112,7 @@ fn provisions_from_a_mirror_without_apt_into_the_same_tree_as_apt() {
     }
 
     let tmp = tempfile::tempdir().unwrap();
-    let path = path_without_apt(&tmp.path().join("bin"));
+    let path = path_without(&tmp.path().join("bin"), &["apt"]);
     let which = Command::new("sh")
         .args(["-c", "command -v apt-get"])
         .env("PATH", &path)
@@ -149,4 +152,62 @@ fn provisions_from_a_mirror_without_apt_into_the_same_tree_as_apt() {
         .map(|(p, _)| p)
         .collect();
     assert!(differ.is_empty(), "files differ: {differ:?}");
+}
+
+/// `protoc --cpp_out` of `proto` (in `dir`): generated file name → content.
+fn generated(protoc: &Path, dir: &Path, proto: &str, out: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    std::fs::create_dir_all(out).unwrap();
+    let status = Command::new(protoc)
+        .arg(format!("-I{}", dir.display()))
+        .arg(format!("--cpp_out={}", out.display()))
+        .arg(dir.join(proto))
+        .status()
+        .unwrap();
+    assert!(status.success(), "{} failed", protoc.display());
+    files(out)
+}
+
+#[test]
+fn without_protoc_provision_builds_the_pinned_one_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = path_without(&tmp.path().join("bin"), &["apt", "protoc"]);
+    let cache = tmp.path().join("cache");
+    let provision = || {
+        cli()
+            .args(["provision", "--offline", "--cache-dir"])
+            .arg(&cache)
+            .arg("--mirror")
+            .arg(real_cache().join("downloads"))
+            .env("PATH", &path)
+            .output()
+            .unwrap()
+    };
+    let out = provision();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let stdout = ok(out, "provision without protoc");
+    assert!(stderr.contains("building protoc 3.21.12"), "{stderr}");
+    let line = stdout.lines().find(|l| l.starts_with("protoc ")).unwrap();
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(fields[1], "3.21.12", "{line}");
+    let built = PathBuf::from(fields[2]);
+    assert!(built.starts_with(cache.join("tools")), "{line}");
+
+    // It compiles ONNX's schema as Debian's protoc 3.21.12 (the test command installs it) does.
+    let onnx = tree_root(&stdout).join("onnx/onnx");
+    let ours = generated(&built, &onnx, "onnx-ml.proto", &tmp.path().join("ours"));
+    let debians = generated(
+        Path::new("protoc"),
+        &onnx,
+        "onnx-ml.proto",
+        &tmp.path().join("deb"),
+    );
+    assert!(!ours.is_empty());
+    assert!(ours == debians, "generated code differs");
+
+    // Built once: the next run finds it.
+    let out = provision();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let again = ok(out, "second provision");
+    assert!(!stderr.contains("building protoc"), "{stderr}");
+    assert!(again.contains(&built.display().to_string()), "{again}");
 }

@@ -1,6 +1,7 @@
 //! The cmake command line for a minimal, operator-reduced ORT WebAssembly build.
 
 use super::{Flavor, Optimize, RuntimeOptions};
+use crate::error::Result;
 use crate::source::SourceTree;
 use crate::toolchain::Toolchain;
 use std::ffi::OsString;
@@ -112,7 +113,7 @@ pub fn definitions(
     sources: &SourceTree,
     opts: &RuntimeOptions,
     build_dir: &Path,
-) -> Vec<(String, String)> {
+) -> Result<Vec<(String, String)>> {
     let emscripten_cmake = tools
         .emscripten_root()
         .join("cmake/Modules/Platform/Emscripten.cmake");
@@ -136,7 +137,7 @@ pub fn definitions(
         ("CMAKE_MAKE_PROGRAM".into(), path(&tools.ninja.path)),
         (
             "ONNX_CUSTOM_PROTOC_EXECUTABLE".into(),
-            path(&tools.protoc.path),
+            path(&tools.protoc()?.path),
         ),
         ("onnxruntime_BUILD_UNIT_TESTS".into(), "OFF".into()),
         ("onnxruntime_BUILD_SHARED_LIB".into(), "OFF".into()),
@@ -222,7 +223,7 @@ pub fn definitions(
             ));
         }
     }
-    d
+    Ok(d)
 }
 
 /// The full configure command line (after `cmake`).
@@ -231,7 +232,7 @@ pub fn configure_args(
     sources: &SourceTree,
     opts: &RuntimeOptions,
     build_dir: &Path,
-) -> Vec<OsString> {
+) -> Result<Vec<OsString>> {
     let mut args: Vec<OsString> = vec![
         "-S".into(),
         sources.ort_dir().join("cmake").into(),
@@ -242,10 +243,10 @@ pub fn configure_args(
         // Command-line only (not cached): must be given on every configure, or -Werror returns.
         "--compile-no-warning-as-error".into(),
     ];
-    for (k, v) in definitions(tools, sources, opts, build_dir) {
+    for (k, v) in definitions(tools, sources, opts, build_dir)? {
         args.push(format!("-D{k}={v}").into());
     }
-    args
+    Ok(args)
 }
 
 fn path(p: &Path) -> String {

@@ -235,7 +235,7 @@ impl BuildDir {
         log: &Path,
         progress: &Progress,
     ) -> Result<()> {
-        let args = cmake::configure_args(tools, sources, opts, &self.dir);
+        let args = cmake::configure_args(tools, sources, opts, &self.dir)?;
         let hook = cmake::optimize_hook(opts);
         let mut stamp_text = format!("{:?}\ncmake {}\n", args, tools.cmake.version);
         stamp_text.push_str(&hook);

@@ -119,7 +119,7 @@ impl Builder {
                     "emcc": tools.emcc.version.to_string(),
                     "cmake": tools.cmake.version.to_string(),
                     "ninja": tools.ninja.version.to_string(),
-                    "protoc": tools.protoc.version.to_string(),
+                    "protoc": tools.protoc.as_ref().map(|t| t.version.to_string()),
                     "node": tools.node.version.to_string(),
                     "closure": tools.closure_compiler.is_some(),
                     "wasm_opt": tools.wasm_opt.is_some(),

@@ -217,7 +217,7 @@ impl<'a> Fetcher<'a> {
                 "Provide them either way: set {} to mirrors to try in order, separated by \
                  spaces (the base URL or directory of any Debian mirror, the one holding \
                  `pool/`, or a URL or directory holding the files side by side); or put the \
-                 files into {downloads}. On Debian or Ubuntu scripts/install-toolchain.sh lets \
+                 files into {downloads}. On Debian, scripts/install-toolchain.sh lets \
                  apt find them instead",
                 crate::env::MIRROR
             )

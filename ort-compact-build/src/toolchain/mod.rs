@@ -1,5 +1,6 @@
 //! Find and check the tools the build needs: emcc (Emscripten ≥ 4), cmake (3.28 – 3.x),
-//! ninja, protoc (3.21, the protobuf version ORT 1.21 compiles), node (≥ 18).
+//! ninja, protoc (3.21, the protobuf version ORT 1.21 compiles; built from the pinned sources
+//! when none is found, see [`Toolchain::provide_protoc`]), node (≥ 18).
 //!
 //! emcc is looked up through `ORT_COMPACT_EMCC`, then `$EMSDK/upstream/emscripten/emcc`, then
 //! `PATH`. Every failure says what to install or which variable to set.
@@ -11,16 +12,20 @@
 //! # Ok::<(), ort_compact_build::Error>(())
 //! ```
 
+mod protoc;
+
 use crate::env::{self, Env};
 use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::source::SourceTree;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Installing everything on Debian/Ubuntu.
-const INSTALL_ALL: &str =
-    "On Debian/Ubuntu, scripts/install-toolchain.sh in the ort-compact-build \
-                           repository installs every tool";
+/// Installing everything on the project's kind of machine.
+const INSTALL_ALL: &str = "On Debian bookworm, scripts/install-toolchain.sh in the \
+                           ort-compact-build repository installs every tool (README, Set-up, \
+                           says what else it changes)";
 
 /// A dotted version number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -68,8 +73,10 @@ pub struct Toolchain {
     pub cmake: Tool,
     /// Ninja.
     pub ninja: Tool,
-    /// Host protoc of the protobuf version ORT compiles.
-    pub protoc: Tool,
+    /// Host protoc of the protobuf version ORT compiles; `None` when neither
+    /// `ORT_COMPACT_PROTOC` nor `PATH` has a 3.21 release: [`Toolchain::provide_protoc`] then
+    /// builds one from the pinned sources.
+    pub protoc: Option<Tool>,
     /// Node.js (runs Emscripten's tools and the verification step).
     pub node: Tool,
     /// Closure compiler for `--closure 1` links, if one was found (`EM_CLOSURE_COMPILER`).
@@ -92,9 +99,12 @@ const EMCC: Spec = Spec {
     min: Version(4, 0, 0),
     below: None,
     version_arg: "--version",
-    hint: "Install Emscripten >= 4 (Debian: `apt-get install -t sid emscripten`; elsewhere emsdk) \
-           and put emcc on PATH, set EMSDK to the emsdk root, or set ORT_COMPACT_EMCC to the emcc \
-           executable",
+    hint: "Install Emscripten >= 4 either way: emsdk (`./emsdk install latest && ./emsdk \
+           activate latest && source ./emsdk_env.sh` in a clone of github.com/emscripten-core/emsdk, \
+           which sets EMSDK), or your distribution's package when it is >= 4 (Debian sid: \
+           `apt-get install -t sid emscripten`, which upgrades libc6 and more to sid; Homebrew: \
+           `brew install emscripten`). Then put emcc on PATH, set EMSDK to the emsdk root, or set \
+           ORT_COMPACT_EMCC to the emcc executable. Tested: Emscripten 6.0.5",
 };
 const CMAKE: Spec = Spec {
     tool: "cmake",
@@ -117,7 +127,8 @@ const PROTOC: Spec = Spec {
     below: Some(Version(3, 22, 0)),
     version_arg: "--version",
     hint: "Install protoc 3.21.x, the protobuf ONNX Runtime 1.21 compiles (Debian bookworm: \
-           `apt-get install protobuf-compiler`), or set ORT_COMPACT_PROTOC to one",
+           `apt-get install protobuf-compiler`), or set ORT_COMPACT_PROTOC to one, or unset it \
+           and one is built from the pinned sources",
 };
 const NODE: Spec = Spec {
     tool: "node",
@@ -140,12 +151,38 @@ impl Toolchain {
             emcc: find_emcc(env)?,
             cmake: find(env, &CMAKE, Some(env::CMAKE))?,
             ninja: find(env, &NINJA, None)?,
-            protoc: find(env, &PROTOC, Some("ORT_COMPACT_PROTOC"))?,
+            protoc: find_protoc(env)?,
             node: find_node(env)?,
             closure_compiler: find_closure(env),
             wasm_opt: None,
         }
         .with_wasm_opt(env))
+    }
+
+    /// The protoc to build with; an error when there is none yet (see
+    /// [`Toolchain::provide_protoc`]).
+    pub fn protoc(&self) -> Result<&Tool> {
+        self.protoc
+            .as_ref()
+            .ok_or_else(|| missing(&PROTOC, "not provided yet".into()))
+    }
+
+    /// Make sure there is a protoc: the one found, else one built earlier from `tree`'s pinned
+    /// protobuf into the cache at `cache_root`, else build it now (a few minutes, once).
+    pub fn provide_protoc(
+        &mut self,
+        tree: &SourceTree,
+        cache_root: &Path,
+        progress: &Progress,
+    ) -> Result<&Tool> {
+        if self.protoc.is_none() {
+            let built = match protoc::cached(cache_root, tree) {
+                Some(t) => t,
+                None => protoc::build(self, tree, cache_root, progress)?,
+            };
+            self.protoc = Some(built);
+        }
+        self.protoc()
     }
 
     /// One line per tool, for reports.
@@ -155,7 +192,6 @@ impl Toolchain {
             ("emcc", &self.emcc),
             ("cmake", &self.cmake),
             ("ninja", &self.ninja),
-            ("protoc", &self.protoc),
             ("node", &self.node),
         ] {
             s.push_str(&format!(
@@ -163,6 +199,16 @@ impl Toolchain {
                 t.version.to_string(),
                 t.path.display()
             ));
+        }
+        match &self.protoc {
+            Some(t) => s.push_str(&format!(
+                "protoc  {:9} {}\n",
+                t.version.to_string(),
+                t.path.display()
+            )),
+            None => s.push_str(
+                "protoc  (none 3.21: built from the pinned protobuf sources when first needed)\n",
+            ),
         }
         match &self.closure_compiler {
             Some(c) => s.push_str(&format!("closure {:9} {}\n", "", c.display())),
@@ -195,6 +241,16 @@ impl Toolchain {
             std::fs::canonicalize(&self.emcc.path).unwrap_or_else(|_| self.emcc.path.clone());
         real.parent().map(Path::to_path_buf).unwrap_or_default()
     }
+}
+
+/// protoc from `ORT_COMPACT_PROTOC` (which must be a 3.21 release), else a 3.21 protoc on
+/// `PATH`, else `None` (another release on `PATH` is passed over: one is built instead).
+fn find_protoc(env: &Env) -> Result<Option<Tool>> {
+    if let Some(p) = env.get(env::PROTOC) {
+        let p = PathBuf::from(p);
+        return check(&p, &PROTOC, &format!("{}={}", env::PROTOC, p.display())).map(Some);
+    }
+    Ok(which("protoc").and_then(|p| check(&p, &PROTOC, "PATH").ok()))
 }
 
 /// Locate emcc alone (also used by Rust-mode links).
