@@ -102,6 +102,26 @@ impl<'a> Fetcher<'a> {
         }
         let partial = self.downloads.join(format!("{file}.partial"));
         let mut tried = Vec::new();
+        let found = match self.from_mirrors(pin, file, sha, &partial, &mut tried) {
+            Some(place) => Some(place),
+            None => self.from_apt(pin, file, sha, &partial, &mut tried),
+        };
+        match found {
+            Some(place) => self.keep(&partial, &path, &place, &tried).map(Ok),
+            None => Ok(Err(Missing::of(pin, tried))),
+        }
+    }
+
+    /// The first place of a mirror that gave `file` with hash `sha` (now in `partial`); each
+    /// failure is added to `tried`.
+    fn from_mirrors(
+        &self,
+        pin: &PinnedSource,
+        file: &str,
+        sha: &str,
+        partial: &Path,
+        tried: &mut Vec<String>,
+    ) -> Option<Place> {
         let pool = pin.pool_path();
         let places = self
             .mirrors
@@ -115,30 +135,43 @@ impl<'a> Fetcher<'a> {
                 ));
                 continue;
             }
-            match self.fetch(&place, &partial, sha) {
-                Ok(()) => return self.keep(&partial, &path, &place, &tried).map(Ok),
+            match self.fetch(&place, partial, sha) {
+                Ok(()) => return Some(place),
                 Err(why) => tried.push(format!("{place}: {why}")),
             }
         }
+        None
+    }
+
+    /// Where apt's configured archive holds `file`, when it gave `file` with hash `sha` (now
+    /// in `partial`); a failure is added to `tried`.
+    fn from_apt(
+        &self,
+        pin: &PinnedSource,
+        file: &str,
+        sha: &str,
+        partial: &Path,
+        tried: &mut Vec<String>,
+    ) -> Option<Place> {
         if self.offline {
             tried.push(format!("apt: not asked, {} is set", crate::env::OFFLINE));
-            return Ok(Err(Missing::of(pin, tried)));
+            return None;
         }
         if !self.apt {
-            return Ok(Err(Missing::of(pin, tried)));
+            return None;
         }
         match pin.debian_ref().map(|deb| apt_uri(&deb, file)) {
             None => tried.push("apt: the pin names no Debian package".into()),
             Some(Err(why)) => tried.push(format!("apt: {why}")),
             Some(Ok(uri)) => {
                 let place = Place::Url(uri);
-                match self.fetch(&place, &partial, sha) {
-                    Ok(()) => return self.keep(&partial, &path, &place, &tried).map(Ok),
+                match self.fetch(&place, partial, sha) {
+                    Ok(()) => return Some(place),
                     Err(why) => tried.push(format!("{place} (where apt says): {why}")),
                 }
             }
         }
-        Ok(Err(Missing::of(pin, tried)))
+        None
     }
 
     /// Gets `place` into `partial` with the pinned hash; `Err` says why not (a wrong file is
