@@ -102,9 +102,9 @@ impl<'a> Fetcher<'a> {
         }
         let partial = self.downloads.join(format!("{file}.partial"));
         let mut tried = Vec::new();
-        let found = match self.from_mirrors(pin, file, sha, &partial, &mut tried) {
+        let found = match self.via_mirrors(pin, file, sha, &partial, &mut tried) {
             Some(place) => Some(place),
-            None => self.from_apt(pin, file, sha, &partial, &mut tried),
+            None => self.via_apt(pin, file, sha, &partial, &mut tried),
         };
         match found {
             Some(place) => self.keep(&partial, &path, &place, &tried).map(Ok),
@@ -114,7 +114,7 @@ impl<'a> Fetcher<'a> {
 
     /// The first place of a mirror that gave `file` with hash `sha` (now in `partial`); each
     /// failure is added to `tried`.
-    fn from_mirrors(
+    fn via_mirrors(
         &self,
         pin: &PinnedSource,
         file: &str,
@@ -145,7 +145,7 @@ impl<'a> Fetcher<'a> {
 
     /// Where apt's configured archive holds `file`, when it gave `file` with hash `sha` (now
     /// in `partial`); a failure is added to `tried`.
-    fn from_apt(
+    fn via_apt(
         &self,
         pin: &PinnedSource,
         file: &str,
