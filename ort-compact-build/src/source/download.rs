@@ -15,22 +15,28 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one read may wait for bytes (a stalled server fails instead of hanging the build).
 pub(super) const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// An HTTP client for archive downloads.
+/// An HTTP client for archive downloads. It goes through the proxy the environment names
+/// (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`), except to this machine's loopback
+/// addresses, which no proxy can reach.
 pub(super) struct Http {
     agent: ureq::Agent,
+    direct: ureq::Agent,
 }
 
 impl Http {
     /// A client that gives up on a server silent for `read_timeout`.
     pub fn new(read_timeout: Duration) -> Http {
-        let agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .timeout_recv_response(Some(read_timeout))
-            .timeout_per_read(Some(read_timeout))
-            .user_agent(concat!("ort-compact-build/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
-        Http { agent }
+        let config = || {
+            ureq::Agent::config_builder()
+                .timeout_connect(Some(CONNECT_TIMEOUT))
+                .timeout_recv_response(Some(read_timeout))
+                .timeout_per_read(Some(read_timeout))
+                .user_agent(concat!("ort-compact-build/", env!("CARGO_PKG_VERSION")))
+        };
+        Http {
+            agent: config().build().new_agent(),
+            direct: config().proxy(None).build().new_agent(),
+        }
     }
 
     /// Downloads `url` into `partial`, continuing after the bytes it already holds when the
@@ -38,7 +44,12 @@ impl Http {
     /// what arrived stays in `partial` for the next attempt.
     pub fn fetch(&self, url: &str, partial: &Path, progress: &Progress) -> Result<(), String> {
         let have = std::fs::metadata(partial).map(|m| m.len()).unwrap_or(0);
-        let mut request = self.agent.get(url);
+        let agent = if loopback(url) {
+            &self.direct
+        } else {
+            &self.agent
+        };
+        let mut request = agent.get(url);
         if have > 0 {
             request = request.header("Range", format!("bytes={have}-"));
         }
@@ -132,6 +143,21 @@ impl<'p> Meter<'p> {
     }
 }
 
+/// Whether `url` names this machine (`localhost`, `127.x.x.x`, `[::1]`).
+fn loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
@@ -145,4 +171,28 @@ fn range_start(headers: &ureq::http::HeaderMap) -> Option<u64> {
     let value = headers.get("content-range")?.to_str().ok()?;
     let range = value.trim().strip_prefix("bytes")?.trim_start();
     range.split('-').next()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loopback;
+
+    #[test]
+    fn loopback_urls_are_told_apart() {
+        for url in [
+            "http://127.0.0.1:8080/debian",
+            "http://localhost/x",
+            "http://[::1]:80/",
+            "https://u@127.1.2.3/",
+        ] {
+            assert!(loopback(url), "{url}");
+        }
+        for url in [
+            "https://mirror.example/debian",
+            "http://10.0.0.1/",
+            "http://[fe80::1]/",
+        ] {
+            assert!(!loopback(url), "{url}");
+        }
+    }
 }
