@@ -8,7 +8,9 @@
 //! `bash scripts/dev/bench-models.sh && cargo bench -p ort-compact-build --bench fusion_bytes`
 //! writes target/bench-reports/fusion-bytes.md, a row as soon as it is measured (a cut run
 //! resumes quickly: every runtime it built is a cache hit). `BENCH_ONLY=id,id` picks models
-//! (mlp, silero, orientation, ocr-det, layout, ocr-rec, magika).
+//! (mlp, silero, orientation, ocr-det, layout, ocr-rec, magika, transformer). `transformer` is
+//! the synthetic encoder layer bench-models.sh writes: the one model here with the `gelu`,
+//! `bias-gelu`, `skip-layer-norm` and `attention` fusions.
 
 use ort_compact_build::{
     tools, Artifacts, Builder, GraphOptimization, GraphOptimizer, ProgressMode, Rewrite,
@@ -35,6 +37,7 @@ fn models() -> Vec<(&'static str, PathBuf)> {
         ("layout", heavy.join("layout_cdla.onnx")),
         ("ocr-rec", heavy.join("ch_PP-OCRv4_rec_infer.onnx")),
         ("magika", heavy.join("magika_standard_v3_3.onnx")),
+        ("transformer", heavy.join("transformer-layer.onnx")),
     ]
 }
 

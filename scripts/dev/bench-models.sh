@@ -55,3 +55,14 @@ EOF
   mv "$out.part" "$out"
   echo "fetched $out"
 done
+
+# The synthetic encoder layer of `fusion_bytes` (no real model here has its fusions): written by
+# scripts/dev/transformer-layer.py with a fixed seed, so every run writes the same bytes.
+layer="$dest/transformer-layer.onnx"
+if [ ! -f "$layer" ]; then
+  python3 "$(dirname "$0")/transformer-layer.py" "$layer.part"
+  mv "$layer.part" "$layer"
+  echo "wrote   $layer"
+else
+  echo "ok      $layer"
+fi
