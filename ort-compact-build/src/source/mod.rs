@@ -212,6 +212,11 @@ impl Provisioner {
         Ok(tree(&pins, root, key))
     }
 
+    /// Whether `s` comes from the user's checkout instead of its archive.
+    fn overrides(&self, s: &pins::PinnedSource) -> bool {
+        s.name == "onnxruntime" && self.ort_source_dir.is_some()
+    }
+
     fn key(&self, pins: &Pins) -> Result<String> {
         let mut material = format!("layout {LAYOUT_VERSION}\n{}\n", pins.key_text());
         for p in &pins.patches {
@@ -335,13 +340,6 @@ impl Provisioner {
         self.progress
             .say(format!("sources ready in {}", final_dir.display()));
         Ok(())
-    }
-}
-
-impl Provisioner {
-    /// Whether `s` comes from the user's checkout instead of its archive.
-    fn overrides(&self, s: &pins::PinnedSource) -> bool {
-        s.name == "onnxruntime" && self.ort_source_dir.is_some()
     }
 }
 

@@ -280,3 +280,34 @@ fn offline_takes_directory_mirrors_and_leaves_urls_alone() {
     let got = offline(&[Mirror::Dir(flat)], &tmp.path().join("d2")).unwrap();
     assert_eq!(std::fs::read(&got[0]).unwrap(), a.bytes);
 }
+
+#[test]
+fn pool_paths_are_checked_and_stay_out_of_the_tree_key() {
+    let pin = |pool: &str| {
+        format!(
+            "schema = 1\nort_version = \"1.21.0\"\n[[source]]\nname = \"onnxruntime\"\n\
+             version = \"1.0\"\nfetchcontent = \"\"\ndebian = \"trixie/binary/libx-dev=1.0-1\"\n\
+             file = \"libx-dev_1.0-1_all.deb\"\n{pool}sha256 = \"{}\"\n",
+            "a".repeat(64)
+        )
+    };
+    let parse = |text: &str| Pins::parse(text, Path::new("pins.toml"), None);
+    let with = parse(&pin("pool = \"pool/main/x/x/libx-dev_1.0-1_all.deb\"\n")).unwrap();
+    let without = parse(&pin("")).unwrap();
+    assert_eq!(
+        with.sources[0].pool_path().as_deref(),
+        Some("pool/main/x/x/libx-dev_1.0-1_all.deb")
+    );
+    // A binary package's pool directory is its source package's: not derived.
+    assert_eq!(without.sources[0].pool_path(), None);
+    assert_eq!(with.key_text(), without.key_text());
+    assert_eq!(without.key_text(), without.text);
+    for bad in [
+        "pool = \"pool/main/../../etc/libx-dev_1.0-1_all.deb\"\n",
+        "pool = \"/srv/pool/libx-dev_1.0-1_all.deb\"\n",
+        "pool = \"pool/main/x/x/other.deb\"\n",
+    ] {
+        let err = parse(&pin(bad)).unwrap_err();
+        assert!(matches!(err, Error::PinFile { .. }), "{bad}: {err:?}");
+    }
+}
