@@ -102,57 +102,65 @@ impl<'a> Fetcher<'a> {
         }
         let partial = self.downloads.join(format!("{file}.partial"));
         let mut tried = Vec::new();
-        let found = match self.via_mirrors(pin, file, sha, &partial, &mut tried) {
-            Some(place) => Some(place),
-            None => self.via_apt(pin, file, sha, &partial, &mut tried),
-        };
+        let mut places = self.mirror_places(pin, file, &mut tried).into_iter();
+        // apt is asked (seconds) only when no mirror had the file.
+        let found = places
+            .find_map(|place| self.attempt(place, &partial, sha, &mut tried))
+            .or_else(|| {
+                let place = self.apt_place(pin, file, &mut tried)?;
+                self.attempt(place, &partial, sha, &mut tried)
+            });
         match found {
             Some(place) => self.keep(&partial, &path, &place, &tried).map(Ok),
             None => Ok(Err(Missing::of(pin, tried))),
         }
     }
 
-    /// The first place of a mirror that gave `file` with hash `sha` (now in `partial`); each
-    /// failure is added to `tried`.
-    fn via_mirrors(
+    /// `place` when it gave the file with hash `sha` (now in `partial`); else why not goes into
+    /// `tried`.
+    fn attempt(
         &self,
-        pin: &PinnedSource,
-        file: &str,
-        sha: &str,
+        place: Place,
         partial: &Path,
+        sha: &str,
         tried: &mut Vec<String>,
     ) -> Option<Place> {
-        let pool = pin.pool_path();
-        let places = self
-            .mirrors
-            .iter()
-            .flat_map(|m| m.places(pool.as_deref(), file));
-        for place in places {
-            if self.offline && matches!(place, Place::Url(_)) {
-                tried.push(format!(
-                    "{place}: not downloaded, {} is set",
-                    crate::env::OFFLINE
-                ));
-                continue;
-            }
-            match self.fetch(&place, partial, sha) {
-                Ok(()) => return Some(place),
-                Err(why) => tried.push(format!("{place}: {why}")),
+        match self.fetch(&place, partial, sha) {
+            Ok(()) => Some(place),
+            Err(why) => {
+                tried.push(format!("{place}: {why}"));
+                None
             }
         }
-        None
     }
 
-    /// Where apt's configured archive holds `file`, when it gave `file` with hash `sha` (now
-    /// in `partial`); a failure is added to `tried`.
-    fn via_apt(
-        &self,
-        pin: &PinnedSource,
-        file: &str,
-        sha: &str,
-        partial: &Path,
-        tried: &mut Vec<String>,
-    ) -> Option<Place> {
+    /// The places of the mirrors that may hold `file` (URLs only when online; the others go
+    /// into `tried`).
+    fn mirror_places(&self, pin: &PinnedSource, file: &str, tried: &mut Vec<String>) -> Vec<Place> {
+        let pool = pin.pool_path();
+        let places: Vec<Place> = self
+            .mirrors
+            .iter()
+            .flat_map(|m| m.places(pool.as_deref(), file))
+            .collect();
+        if !self.offline {
+            return places;
+        }
+        let (files, urls): (Vec<Place>, Vec<Place>) = places
+            .into_iter()
+            .partition(|p| matches!(p, Place::File(_)));
+        for place in urls {
+            tried.push(format!(
+                "{place}: not downloaded, {} is set",
+                crate::env::OFFLINE
+            ));
+        }
+        files
+    }
+
+    /// Where apt's configured archive holds `file`, if apt may be asked and knows it; else why
+    /// not goes into `tried`.
+    fn apt_place(&self, pin: &PinnedSource, file: &str, tried: &mut Vec<String>) -> Option<Place> {
         if self.offline {
             tried.push(format!("apt: not asked, {} is set", crate::env::OFFLINE));
             return None;
@@ -163,13 +171,7 @@ impl<'a> Fetcher<'a> {
         match pin.debian_ref().map(|deb| apt_uri(&deb, file)) {
             None => tried.push("apt: the pin names no Debian package".into()),
             Some(Err(why)) => tried.push(format!("apt: {why}")),
-            Some(Ok(uri)) => {
-                let place = Place::Url(uri);
-                match self.fetch(&place, partial, sha) {
-                    Ok(()) => return Some(place),
-                    Err(why) => tried.push(format!("{place} (where apt says): {why}")),
-                }
-            }
+            Some(Ok(uri)) => return Some(Place::Url(uri)),
         }
         None
     }
