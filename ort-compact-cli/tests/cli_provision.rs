@@ -210,3 +210,38 @@ fn without_protoc_provision_builds_the_pinned_one_once() {
     assert!(!stderr.contains("building protoc"), "{stderr}");
     assert!(again.contains(&built.display().to_string()), "{again}");
 }
+
+/// Neither protoc nor a C++ compiler: a typed error that names both ways out, and no protoc is
+/// left half-built in the cache.
+#[test]
+fn without_protoc_or_a_compiler_provision_says_what_to_install() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = path_without(
+        &tmp.path().join("bin"),
+        &["apt", "protoc", "c++", "g++", "clang++"],
+    );
+    let cache = tmp.path().join("cache");
+    let out = cli()
+        .args(["provision", "--offline", "--cache-dir"])
+        .arg(&cache)
+        .env("ORT_COMPACT_MIRROR", real_cache().join("downloads"))
+        .env("PATH", &path)
+        .env_remove("CXX")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("no host C++ compiler"), "{stderr}");
+    assert!(stderr.contains("install protoc 3.21.12"), "{stderr}");
+    assert!(stderr.contains("apt-get install g++"), "{stderr}");
+    let tools = cache.join("tools");
+    let leftovers: Vec<_> = std::fs::read_dir(&tools)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name())
+                .filter(|n| !n.to_string_lossy().starts_with(".lock"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
